@@ -1,0 +1,308 @@
+//! `bastide`: the headless client, for admins and scripts. Same core as the app.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use bastide_core::{Event, EventInput, Profile};
+use clap::{Args, Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+/// Bastide from the command line: spaces, agenda, sync.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Profile folder (database and device key).
+    #[arg(long, global = true, env = "BASTIDE_PROFILE")]
+    profile: Option<PathBuf>,
+    /// The space to act on; needed only when the profile has several.
+    #[arg(long, global = true, env = "BASTIDE_SPACE")]
+    space: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Spaces: create, invite, join, list.
+    #[command(subcommand)]
+    Space(SpaceCommand),
+    /// The shared agenda.
+    #[command(subcommand)]
+    Agenda(AgendaCommand),
+    /// Pushes local changes and pulls others' until caught up, then exits.
+    Sync,
+    /// Shows this profile's device and pending changes.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum SpaceCommand {
+    /// Creates a space on a relay; prints its id.
+    Create {
+        /// Its name, e.g. "Pays — agents".
+        name: String,
+        /// The relay address printed by `bastide-relay serve` (quic://HOST:PORT#FINGERPRINT).
+        #[arg(long, env = "BASTIDE_RELAY")]
+        relay: String,
+    },
+    /// Prints an invitation code for a space (the profile's only space by default).
+    Invite {
+        /// The space id.
+        space: Option<String>,
+    },
+    /// Joins a space with an invitation code; prints its id.
+    Join {
+        /// The code (BSTD1-...).
+        code: String,
+    },
+    /// Lists the profile's spaces.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AgendaCommand {
+    /// Adds an event; prints its id.
+    Add {
+        /// Title.
+        title: String,
+        #[command(flatten)]
+        fields: EventFields,
+    },
+    /// Changes an event: only the given fields change.
+    Edit {
+        /// Event id.
+        id: String,
+        /// New title.
+        #[arg(long)]
+        title: Option<String>,
+        #[command(flatten)]
+        fields: OptionalEventFields,
+    },
+    /// Moves an event to the trash.
+    Delete {
+        /// Event id.
+        id: String,
+    },
+    /// Brings an event back from the trash.
+    Restore {
+        /// Event id.
+        id: String,
+    },
+    /// Lists events by start.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// List the trash instead.
+        #[arg(long)]
+        trash: bool,
+    },
+}
+
+#[derive(Args)]
+struct EventFields {
+    /// Start, RFC 3339 (2026-12-01T18:00:00+01:00).
+    #[arg(long)]
+    start: String,
+    /// End, RFC 3339.
+    #[arg(long)]
+    end: String,
+    /// Lasts whole days.
+    #[arg(long)]
+    all_day: bool,
+    /// Place.
+    #[arg(long, default_value = "")]
+    place: String,
+    /// Theme.
+    #[arg(long, default_value = "")]
+    theme: String,
+    /// Description.
+    #[arg(long, default_value = "")]
+    description: String,
+}
+
+#[derive(Args)]
+struct OptionalEventFields {
+    /// New start, RFC 3339.
+    #[arg(long)]
+    start: Option<String>,
+    /// New end, RFC 3339.
+    #[arg(long)]
+    end: Option<String>,
+    /// Whole days or not.
+    #[arg(long)]
+    all_day: Option<bool>,
+    /// New place.
+    #[arg(long)]
+    place: Option<String>,
+    /// New theme.
+    #[arg(long)]
+    theme: Option<String>,
+    /// New description.
+    #[arg(long)]
+    description: Option<String>,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("bastide: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let dir = match cli.profile {
+        Some(dir) => dir,
+        None => default_profile().context("no --profile given and no HOME to put a default one in")?,
+    };
+    let key = bastide_core::device::load_or_create_file_key(&dir)?;
+    let profile = Profile::open(&dir, key)
+        .await
+        .with_context(|| format!("opening the profile in {}", dir.display()))?;
+    let space = cli.space.as_deref();
+    let result = command(&profile, space, cli.command).await;
+    profile.close().await;
+    result
+}
+
+async fn command(profile: &Profile, space: Option<&str>, command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Space(SpaceCommand::Create { name, relay }) => {
+            let created = profile.create_space(&name, &relay).await?;
+            println!("{}", created.id);
+        }
+        Command::Space(SpaceCommand::Invite { space: given }) => {
+            let id = profile.resolve_space(given.as_deref().or(space)).await?;
+            println!("{}", profile.invite(id).await?);
+        }
+        Command::Space(SpaceCommand::Join { code }) => {
+            let joined = profile.join(&code).await?;
+            println!("{}", joined.id);
+        }
+        Command::Space(SpaceCommand::List { json }) => {
+            let spaces = profile.spaces().await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&spaces)?);
+            } else {
+                for s in spaces {
+                    println!("{}  {}  {}", s.id, s.name, s.relay);
+                }
+            }
+        }
+        Command::Agenda(agenda) => self::agenda(profile, space, agenda).await?,
+        Command::Sync => {
+            let report = profile.sync_once().await?;
+            eprintln!(
+                "synced: {} pushed, {} received, {} refused by the relay",
+                report.pushed, report.received, report.refused
+            );
+            if report.refused > 0 {
+                anyhow::bail!("the relay refused {} change(s)", report.refused);
+            }
+        }
+        Command::Status { json } => {
+            let status = serde_json::json!({
+                "device": profile.device_id().to_string(),
+                "name": profile.display_name(),
+                "pending": profile.pending().await?,
+                "spaces": profile.spaces().await?,
+            });
+            if json {
+                println!("{}", serde_json::to_string_pretty(&status)?);
+            } else {
+                println!("device  {}", profile.device_id());
+                println!("name    {}", profile.display_name());
+                println!("pending {}", profile.pending().await?);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn agenda(profile: &Profile, space: Option<&str>, command: AgendaCommand) -> anyhow::Result<()> {
+    let space = profile.resolve_space(space).await?;
+    match command {
+        AgendaCommand::Add { title, fields } => {
+            let input = EventInput {
+                title,
+                start: fields.start,
+                end: fields.end,
+                all_day: fields.all_day,
+                place: fields.place,
+                theme: fields.theme,
+                description: fields.description,
+            };
+            let event = profile.add_event(space, input).await?;
+            println!("{}", event.id);
+        }
+        AgendaCommand::Edit { id, title, fields } => {
+            let id = id.parse()?;
+            let current = profile.event(space, id).await?;
+            let input = EventInput {
+                title: title.unwrap_or(current.title),
+                start: fields.start.unwrap_or(current.start),
+                end: fields.end.unwrap_or(current.end),
+                all_day: fields.all_day.unwrap_or(current.all_day),
+                place: fields.place.unwrap_or(current.place),
+                theme: fields.theme.unwrap_or(current.theme),
+                description: fields.description.unwrap_or(current.description),
+            };
+            profile.update_event(space, id, input).await?;
+        }
+        AgendaCommand::Delete { id } => {
+            profile.delete_event(space, id.parse()?).await?;
+        }
+        AgendaCommand::Restore { id } => {
+            profile.restore_event(space, id.parse()?).await?;
+        }
+        AgendaCommand::List { json, trash } => {
+            let events = if trash {
+                profile.trash(space).await?
+            } else {
+                profile.events(space).await?
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&events)?);
+            } else {
+                print_events(&events);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_events(events: &[Event]) {
+    for e in events {
+        let place = if e.place.is_empty() {
+            String::new()
+        } else {
+            format!("  @ {}", e.place)
+        };
+        println!("{}  {} → {}  {}{}", e.id, e.start, e.end, e.title, place);
+    }
+}
+
+fn default_profile() -> Option<PathBuf> {
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
+    Some(data.join("bastide").join("cli"))
+}

@@ -1,0 +1,142 @@
+//! Errors of the core API, with the stable codes the UI branches on.
+
+use bastide_proto::{EntryError, FrameError, IdError, RelayAddrError};
+use serde::Serialize;
+
+/// What the UI needs to know about an error to say it in French. Only the cases the UI
+/// branches on; the rest is `Internal`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Code {
+    /// An event title is empty.
+    EmptyTitle,
+    /// An event ends before it starts.
+    EndBeforeStart,
+    /// A date is not RFC 3339.
+    InvalidDate,
+    /// The invitation code cannot be read.
+    InvalidInvitation,
+    /// The invitation code has expired.
+    ExpiredInvitation,
+    /// This profile already belongs to the space.
+    AlreadyMember,
+    /// The relay cannot be reached.
+    RelayUnreachable,
+    /// The relay presented another certificate than the pinned one.
+    CertificateMismatch,
+    /// The relay refused the request.
+    RelayRefused,
+    /// No such space or item.
+    NotFound,
+    /// Some other input is wrong.
+    InvalidInput,
+    /// A bug or a broken disk.
+    Internal,
+}
+
+/// An operation of the core API failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An event needs a title.
+    #[error("the title is empty")]
+    EmptyTitle,
+    /// An event must not end before it starts.
+    #[error("the end ({end}) is before the start ({start})")]
+    EndBeforeStart {
+        /// The start given.
+        start: String,
+        /// The end given.
+        end: String,
+    },
+    /// A date could not be parsed.
+    #[error("invalid date {text:?}: {source}")]
+    InvalidDate {
+        /// The text given.
+        text: String,
+        /// The parse error.
+        source: time::error::Parse,
+    },
+    /// The invitation code is malformed.
+    #[error("invalid invitation code: {0}")]
+    InvalidInvitation(&'static str),
+    /// The invitation code is past its expiry date.
+    #[error("the invitation code expired on {0}")]
+    ExpiredInvitation(String),
+    /// The profile already belongs to the space.
+    #[error("already a member of space {0}")]
+    AlreadyMember(bastide_proto::SpaceId),
+    /// No such space.
+    #[error("no space {0} in this profile")]
+    SpaceNotFound(String),
+    /// No such item.
+    #[error("no item {0} in this space")]
+    ItemNotFound(String),
+    /// The profile has several spaces and none was chosen.
+    #[error("this profile has {0} spaces: choose one with --space")]
+    SpaceAmbiguous(usize),
+    /// An id could not be parsed.
+    #[error(transparent)]
+    Id(#[from] IdError),
+    /// A relay address could not be parsed.
+    #[error(transparent)]
+    RelayAddr(#[from] RelayAddrError),
+    /// Other invalid input.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// Talking to the relay failed.
+    #[error(transparent)]
+    Sync(#[from] crate::sync::SyncError),
+    /// The local database failed.
+    #[error("local database: {0}")]
+    Db(#[from] sqlx::Error),
+    /// The local database could not be migrated.
+    #[error("local database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// An item document is corrupt or could not be changed.
+    #[error("item document: {0}")]
+    Automerge(#[from] automerge::AutomergeError),
+    /// An entry could not be sealed or opened.
+    #[error(transparent)]
+    Entry(#[from] EntryError),
+    /// A file of the profile could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// The code the UI branches on.
+    pub fn code(&self) -> Code {
+        use crate::sync::SyncError as S;
+        match self {
+            Self::EmptyTitle => Code::EmptyTitle,
+            Self::EndBeforeStart { .. } => Code::EndBeforeStart,
+            Self::InvalidDate { .. } => Code::InvalidDate,
+            Self::InvalidInvitation(_) => Code::InvalidInvitation,
+            Self::ExpiredInvitation(_) => Code::ExpiredInvitation,
+            Self::AlreadyMember(_) => Code::AlreadyMember,
+            Self::SpaceNotFound(_) | Self::ItemNotFound(_) => Code::NotFound,
+            Self::SpaceAmbiguous(_) | Self::Id(_) | Self::RelayAddr(_) | Self::InvalidInput(_) => {
+                Code::InvalidInput
+            }
+            Self::Sync(S::CertificateMismatch { .. }) => Code::CertificateMismatch,
+            Self::Sync(S::Refused { .. }) => Code::RelayRefused,
+            Self::Sync(_) => Code::RelayUnreachable,
+            Self::Db(_) | Self::Migrate(_) | Self::Automerge(_) | Self::Entry(_) | Self::Io { .. } => {
+                Code::Internal
+            }
+        }
+    }
+}
+
+impl From<FrameError> for Error {
+    fn from(e: FrameError) -> Self {
+        Self::Sync(crate::sync::SyncError::from(
+            bastide_proto::io::FrameIoError::from(e),
+        ))
+    }
+}

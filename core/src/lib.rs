@@ -1,0 +1,40 @@
+//! Bastide core: everything the app does, headless.
+//!
+//! A [`Profile`] is one person's device: a folder with a SQLite database holding the
+//! spaces it belongs to, one Automerge document per item, the projections the views
+//! read, and an outbox of sealed entries for the relay. Every local edit commits the
+//! Automerge change, the outbox entry and the projection in one transaction.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), bastide_core::Error> {
+//! use bastide_core::{EventInput, Profile};
+//! let dir = std::path::Path::new("/tmp/alice");
+//! let key = bastide_core::device::load_or_create_file_key(dir)?;
+//! let alice = Profile::open(dir, key).await?;
+//! let space = alice.create_space("Pays — agents", "quic://127.0.0.1:4433#…").await?;
+//! alice.add_event(space.id.parse()?, EventInput {
+//!     title: "Conseil communautaire".into(),
+//!     start: "2026-12-01T18:00:00+01:00".into(),
+//!     end: "2026-12-01T20:00:00+01:00".into(),
+//!     ..Default::default()
+//! }).await?;
+//! alice.sync_once().await?;
+//! # Ok(()) }
+//! ```
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
+pub mod agenda;
+pub mod device;
+mod error;
+pub mod invite;
+pub mod live;
+mod profile;
+mod store;
+pub mod sync;
+
+pub use agenda::{Event, EventInput};
+pub use error::{Code, Error};
+pub use profile::{Changed, ChangedItem, Profile, SpaceInfo, SyncReport};
+pub use store::DB_FILE;
+
+pub use bastide_proto::{DeviceId, DeviceKey, IdError, ItemId, SpaceId};

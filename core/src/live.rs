@@ -1,0 +1,233 @@
+//! Continuous sync for the desktop app: one connection per relay, kept open, pushing
+//! each local edit as it commits and applying others' entries as they arrive; on any
+//! failure, offline status and reconnection with backoff. Local work never waits on it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bastide_proto::wire::RelayMsg;
+use bastide_proto::{RelayAddr, SpaceId, SpaceKey};
+use serde::Serialize;
+use time::OffsetDateTime;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::error::Error;
+use crate::profile::Profile;
+use crate::sync::{RelayConnection, Subscription, SyncError};
+
+/// First wait before reconnecting; doubled after each failure up to [`MAX_BACKOFF`].
+const MIN_BACKOFF: Duration = Duration::from_millis(250);
+/// Longest wait between reconnection attempts: short enough that a line coming back
+/// is noticed within seconds, long enough not to hammer a relay that is down.
+const MAX_BACKOFF: Duration = Duration::from_secs(8);
+
+/// What the status bar shows.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncStatus {
+    /// Connected to every relay of the profile's spaces.
+    pub online: bool,
+    /// Local changes not yet acknowledged by a relay.
+    pub pending: u64,
+    /// The last sync error, in English, if the last attempt failed.
+    pub last_error: Option<String>,
+    /// When the profile last caught up with a relay, RFC 3339.
+    pub last_sync: Option<String>,
+}
+
+#[derive(Default)]
+struct RelayState {
+    online: bool,
+    error: Option<String>,
+}
+
+/// Collects each relay's state into one [`SyncStatus`].
+struct Board {
+    profile: Arc<Profile>,
+    relays: Mutex<HashMap<String, RelayState>>,
+    last_sync: Mutex<Option<String>>,
+    status: watch::Sender<SyncStatus>,
+}
+
+impl Board {
+    fn set(&self, relay: &str, online: bool, error: Option<String>) {
+        let mut relays = self
+            .relays
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        relays.insert(relay.to_owned(), RelayState { online, error });
+    }
+
+    fn synced(&self) {
+        let now = OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .ok();
+        *self
+            .last_sync
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = now;
+    }
+
+    async fn publish(&self) {
+        let pending = self.profile.pending().await.unwrap_or(0);
+        let (online, last_error) = {
+            let relays = self
+                .relays
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let online = !relays.is_empty() && relays.values().all(|r| r.online);
+            (online, relays.values().find_map(|r| r.error.clone()))
+        };
+        let last_sync = self
+            .last_sync
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        self.status.send_if_modified(|s| {
+            let next = SyncStatus {
+                online,
+                pending,
+                last_error,
+                last_sync,
+            };
+            let changed = *s != next;
+            *s = next;
+            changed
+        });
+    }
+}
+
+/// Syncs `profile` until `stop` resolves, publishing the status on `status`.
+pub async fn run(profile: Arc<Profile>, status: watch::Sender<SyncStatus>, stop: impl Future<Output = ()>) {
+    let board = Arc::new(Board {
+        profile: profile.clone(),
+        relays: Mutex::new(HashMap::new()),
+        last_sync: Mutex::new(None),
+        status,
+    });
+    let mut spaces_changed = profile.spaces_changed();
+    let mut outbox_changed = profile.outbox_changed();
+    tokio::pin!(stop);
+    loop {
+        spaces_changed.borrow_and_update();
+        let groups = match profile.spaces_by_relay().await {
+            Ok(groups) => groups,
+            Err(error) => {
+                tracing::error!(%error, "cannot read spaces; sync stopped");
+                return;
+            }
+        };
+        board
+            .relays
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+        board.publish().await;
+        let mut relays = JoinSet::new();
+        for (relay, spaces) in groups {
+            relays.spawn(relay_loop(board.clone(), relay, spaces));
+        }
+        loop {
+            tokio::select! {
+                () = &mut stop => {
+                    relays.abort_all();
+                    return;
+                }
+                changed = spaces_changed.changed() => {
+                    if changed.is_err() { return; }
+                    break;
+                }
+                // Keep the pending count fresh while offline too.
+                changed = outbox_changed.changed() => {
+                    if changed.is_err() { return; }
+                    board.publish().await;
+                }
+            }
+        }
+        relays.abort_all();
+        while relays.join_next().await.is_some() {}
+    }
+}
+
+async fn relay_loop(board: Arc<Board>, relay: String, spaces: Vec<(SpaceId, SpaceKey)>) {
+    let mut backoff = MIN_BACKOFF;
+    loop {
+        let error = match relay_session(&board, &relay, &spaces).await {
+            Ok(()) => "connection closed".to_owned(),
+            Err(error) => error.to_string(),
+        };
+        tracing::info!(%relay, %error, "offline");
+        let was_online = board
+            .relays
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&relay)
+            .is_some_and(|r| r.online);
+        if was_online {
+            backoff = MIN_BACKOFF;
+        }
+        board.set(&relay, false, Some(error));
+        board.publish().await;
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+async fn relay_session(board: &Arc<Board>, relay: &str, spaces: &[(SpaceId, SpaceKey)]) -> Result<(), Error> {
+    let profile = &board.profile;
+    let addr: RelayAddr = relay.parse()?;
+    let connection = RelayConnection::connect(&addr, &profile.device).await?;
+    let mut outbox_changed = profile.outbox_changed();
+    let mut readers = JoinSet::new();
+    for (space, key) in spaces {
+        connection.enter(*space, key).await?;
+        let subscription = connection
+            .subscribe(*space, profile.cursor(*space).await?)
+            .await?;
+        readers.spawn(read_loop(board.clone(), *space, subscription));
+    }
+    board.set(relay, true, None);
+    board.publish().await;
+    loop {
+        outbox_changed.borrow_and_update();
+        for (space, _) in spaces {
+            profile.push_space(&connection, *space).await?;
+        }
+        board.publish().await;
+        tokio::select! {
+            changed = outbox_changed.changed() => {
+                if changed.is_err() { return Ok(()); }
+            }
+            ended = readers.join_next() => {
+                return match ended {
+                    Some(Ok(result)) => result,
+                    Some(Err(join)) => Err(Error::InvalidInput(format!("sync reader failed: {join}"))),
+                    None => Ok(()),
+                };
+            }
+            lost = connection.closed() => return Err(SyncError::Connection(lost).into()),
+        }
+    }
+}
+
+async fn read_loop(board: Arc<Board>, space: SpaceId, mut subscription: Subscription) -> Result<(), Error> {
+    loop {
+        match subscription.next().await? {
+            Some(RelayMsg::Entries { entries }) => {
+                board.profile.apply_remote(space, &entries).await?;
+                board.synced();
+                board.publish().await;
+            }
+            Some(RelayMsg::CaughtUp { .. }) => {
+                board.synced();
+                board.publish().await;
+            }
+            Some(other) => {
+                return Err(SyncError::Protocol(format!("unexpected {other:?} on a subscription")).into());
+            }
+            None => return Ok(()),
+        }
+    }
+}

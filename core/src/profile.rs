@@ -1,0 +1,783 @@
+//! The core API: one profile, its spaces, its items, its sync. The Tauri commands, the
+//! `bastide` command and the tests all go through here.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use automerge::{ActorId, AutoCommit, ChangeHash};
+use bastide_proto::wire::{LogEntry, PushResult, RelayMsg};
+use bastide_proto::{DeviceId, DeviceKey, Entry, EntryKind, ItemId, RelayAddr, SpaceId, SpaceKey};
+use serde::Serialize;
+use sqlx::{SqliteConnection, SqlitePool};
+use time::OffsetDateTime;
+use tokio::sync::{Mutex, broadcast, watch};
+
+use crate::agenda::{self, Event, EventInput};
+use crate::error::Error;
+use crate::invite::{self, Invitation};
+use crate::sync::RelayConnection;
+
+/// Entries pushed per request: big enough to amortise a round trip on a slow line,
+/// small enough that one request stays well under the frame limit.
+const PUSH_BATCH: i64 = 256;
+
+/// A space as lists show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpaceInfo {
+    /// Space id (hex).
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Relay address.
+    pub relay: String,
+}
+
+/// Items changed, locally or by others.
+#[derive(Clone, Debug)]
+pub struct Changed {
+    /// The space.
+    pub space: SpaceId,
+    /// Whether the change came from the relay (another device) or from this profile.
+    pub remote: bool,
+    /// What changed.
+    pub items: Vec<ChangedItem>,
+}
+
+/// One changed item.
+#[derive(Clone, Debug)]
+pub struct ChangedItem {
+    /// The item.
+    pub id: ItemId,
+    /// Whether this profile had never seen it before.
+    pub created: bool,
+    /// Its title after the change.
+    pub title: String,
+    /// Who made the last change, as they signed it.
+    pub by: String,
+    /// The device that wrote the last entry.
+    pub author: DeviceId,
+}
+
+/// What one [`Profile::sync_once`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SyncReport {
+    /// Entries the relay acknowledged.
+    pub pushed: usize,
+    /// Entries the relay refused for good.
+    pub refused: usize,
+    /// Entries received and applied.
+    pub received: usize,
+}
+
+/// One person's device: its database, key and spaces.
+pub struct Profile {
+    dir: PathBuf,
+    pool: SqlitePool,
+    pub(crate) device: DeviceKey,
+    display_name: String,
+    /// Serialises write transactions: one item read-modify-write at a time.
+    write: Mutex<()>,
+    outbox: watch::Sender<u64>,
+    changes: broadcast::Sender<Changed>,
+    spaces_changed: watch::Sender<u64>,
+}
+
+struct SpaceRow {
+    id: SpaceId,
+    name: String,
+    relay: String,
+    key: SpaceKey,
+    epoch: u32,
+    cursor: u64,
+}
+
+impl Profile {
+    /// Opens the profile in `dir` (creating it if needed) as the device `device`.
+    pub async fn open(dir: &Path, device: DeviceKey) -> Result<Self, Error> {
+        let pool = crate::store::open(dir).await?;
+        let stored: Option<(String,)> =
+            sqlx::query_as("SELECT value FROM settings WHERE key = 'display_name'")
+                .fetch_optional(&pool)
+                .await?;
+        let display_name = stored.map(|(n,)| n).unwrap_or_else(|| default_name(&device));
+        let (changes, _) = broadcast::channel(256);
+        let (spaces_changed, _) = watch::channel(0);
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            pool,
+            device,
+            display_name,
+            write: Mutex::new(()),
+            outbox: watch::channel(0).0,
+            changes,
+            spaces_changed,
+        })
+    }
+
+    /// The profile folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// This device's id.
+    pub fn device_id(&self) -> DeviceId {
+        self.device.device_id()
+    }
+
+    /// The name this profile signs its changes with.
+    pub fn display_name(&self) -> &str {
+        &self.display_name
+    }
+
+    /// Sets the name this profile signs its changes with (from the next open on).
+    pub async fn set_display_name(&self, name: &str) -> Result<(), Error> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(Error::InvalidInput("the name is empty".into()));
+        }
+        sqlx::query("INSERT INTO settings (key, value) VALUES ('display_name', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Changes to items, as they commit.
+    pub fn subscribe(&self) -> broadcast::Receiver<Changed> {
+        self.changes.subscribe()
+    }
+
+    /// Ticks whenever a space is created or joined.
+    pub fn spaces_changed(&self) -> watch::Receiver<u64> {
+        self.spaces_changed.subscribe()
+    }
+
+    /// Ticks whenever a local edit adds to the outbox.
+    pub fn outbox_changed(&self) -> watch::Receiver<u64> {
+        self.outbox.subscribe()
+    }
+
+    /// Closes the database.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    // ----- spaces -----
+
+    /// The spaces of this profile, by name.
+    pub async fn spaces(&self) -> Result<Vec<SpaceInfo>, Error> {
+        let rows: Vec<(Vec<u8>, String, String)> =
+            sqlx::query_as("SELECT id, name, relay FROM spaces ORDER BY name, id")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, relay)| SpaceInfo {
+                id: hex::encode(id),
+                name,
+                relay,
+            })
+            .collect())
+    }
+
+    /// The space `given`, or the profile's only space when none is given.
+    pub async fn resolve_space(&self, given: Option<&str>) -> Result<SpaceId, Error> {
+        if let Some(given) = given {
+            let id: SpaceId = given.parse()?;
+            self.space(id).await?;
+            return Ok(id);
+        }
+        let spaces = self.spaces().await?;
+        match spaces.as_slice() {
+            [only] => Ok(only.id.parse()?),
+            [] => Err(Error::SpaceNotFound("(this profile has no space yet)".into())),
+            many => Err(Error::SpaceAmbiguous(many.len())),
+        }
+    }
+
+    /// Creates a space on `relay` with this device as its first member. The relay must
+    /// be reachable and present the pinned certificate; nothing is stored otherwise.
+    pub async fn create_space(&self, name: &str, relay: &str) -> Result<SpaceInfo, Error> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(Error::InvalidInput("the space name is empty".into()));
+        }
+        let addr: RelayAddr = relay.parse()?;
+        let id = SpaceId::random();
+        let key = SpaceKey::generate();
+        let connection = RelayConnection::connect(&addr, &self.device).await?;
+        connection.enter(id, &key).await?;
+        connection.close().await;
+        self.insert_space(id, name, &addr, &key, 0).await
+    }
+
+    /// An invitation code for `space`, valid for a week.
+    pub async fn invite(&self, space: SpaceId) -> Result<String, Error> {
+        let row = self.space(space).await?;
+        let expires = (OffsetDateTime::now_utc() + invite::DEFAULT_VALIDITY).unix_timestamp();
+        Ok(Invitation {
+            relay: row.relay,
+            space,
+            name: row.name,
+            key: row.key.0,
+            epoch: row.epoch,
+            expires,
+        }
+        .encode())
+    }
+
+    /// Joins the space an invitation code describes. The relay must accept this device;
+    /// nothing is stored otherwise.
+    pub async fn join(&self, code: &str) -> Result<SpaceInfo, Error> {
+        let invitation = Invitation::decode(code, OffsetDateTime::now_utc())?;
+        if self.space(invitation.space).await.is_ok() {
+            return Err(Error::AlreadyMember(invitation.space));
+        }
+        let addr: RelayAddr = invitation.relay.parse()?;
+        let key = invitation.space_key();
+        let connection = RelayConnection::connect(&addr, &self.device).await?;
+        connection.enter(invitation.space, &key).await?;
+        connection.close().await;
+        self.insert_space(invitation.space, &invitation.name, &addr, &key, invitation.epoch)
+            .await
+    }
+
+    async fn insert_space(
+        &self,
+        id: SpaceId,
+        name: &str,
+        relay: &RelayAddr,
+        key: &SpaceKey,
+        epoch: u32,
+    ) -> Result<SpaceInfo, Error> {
+        sqlx::query("INSERT INTO spaces (id, name, relay, space_key, epoch, cursor, joined_at) VALUES (?, ?, ?, ?, ?, 0, ?)")
+            .bind(id.0.as_slice())
+            .bind(name)
+            .bind(relay.to_string())
+            .bind(key.0.as_slice())
+            .bind(epoch)
+            .bind(now_text())
+            .execute(&self.pool)
+            .await?;
+        self.spaces_changed.send_modify(|n| *n += 1);
+        Ok(SpaceInfo {
+            id: id.to_string(),
+            name: name.to_owned(),
+            relay: relay.to_string(),
+        })
+    }
+
+    async fn space(&self, id: SpaceId) -> Result<SpaceRow, Error> {
+        let row: Option<(String, String, Vec<u8>, i64, i64)> =
+            sqlx::query_as("SELECT name, relay, space_key, epoch, cursor FROM spaces WHERE id = ?")
+                .bind(id.0.as_slice())
+                .fetch_optional(&self.pool)
+                .await?;
+        let (name, relay, key, epoch, cursor) = row.ok_or_else(|| Error::SpaceNotFound(id.to_string()))?;
+        let key: [u8; 32] = key
+            .try_into()
+            .map_err(|_| Error::InvalidInput(format!("space {id} has a corrupt key")))?;
+        Ok(SpaceRow {
+            id,
+            name,
+            relay,
+            key: SpaceKey(key),
+            epoch: u32::try_from(epoch).unwrap_or(0),
+            cursor: u64::try_from(cursor).unwrap_or(0),
+        })
+    }
+
+    // ----- agenda -----
+
+    /// Adds an event.
+    pub async fn add_event(&self, space: SpaceId, input: EventInput) -> Result<Event, Error> {
+        let checked = input.check()?;
+        let row = self.space(space).await?;
+        let _write = self.write.lock().await;
+        let id = ItemId::random();
+        let mut doc = AutoCommit::new().with_actor(self.actor());
+        agenda::write(&mut doc, &checked, &self.display_name, OffsetDateTime::now_utc())?;
+        self.commit_local(&row, id, &mut doc, &[]).await
+    }
+
+    /// Changes an event (also one in the trash).
+    pub async fn update_event(&self, space: SpaceId, id: ItemId, input: EventInput) -> Result<Event, Error> {
+        let checked = input.check()?;
+        let row = self.space(space).await?;
+        let _write = self.write.lock().await;
+        let mut doc = self.load_item(space, id, agenda::KIND).await?;
+        let heads = doc.get_heads();
+        agenda::write(&mut doc, &checked, &self.display_name, OffsetDateTime::now_utc())?;
+        self.commit_local(&row, id, &mut doc, &heads).await
+    }
+
+    /// Moves an event to the trash.
+    pub async fn delete_event(&self, space: SpaceId, id: ItemId) -> Result<Event, Error> {
+        self.set_deleted(space, id, true).await
+    }
+
+    /// Brings an event back from the trash.
+    pub async fn restore_event(&self, space: SpaceId, id: ItemId) -> Result<Event, Error> {
+        self.set_deleted(space, id, false).await
+    }
+
+    async fn set_deleted(&self, space: SpaceId, id: ItemId, deleted: bool) -> Result<Event, Error> {
+        let row = self.space(space).await?;
+        let _write = self.write.lock().await;
+        let mut doc = self.load_item(space, id, agenda::KIND).await?;
+        let heads = doc.get_heads();
+        agenda::set_deleted(&mut doc, deleted, &self.display_name, OffsetDateTime::now_utc())?;
+        self.commit_local(&row, id, &mut doc, &heads).await
+    }
+
+    /// The events of a space (not in the trash), by start.
+    pub async fn events(&self, space: SpaceId) -> Result<Vec<Event>, Error> {
+        self.space(space).await?;
+        let mut conn = self.pool.acquire().await?;
+        agenda::list(&mut conn, space, false).await
+    }
+
+    /// The events in the trash.
+    pub async fn trash(&self, space: SpaceId) -> Result<Vec<Event>, Error> {
+        self.space(space).await?;
+        let mut conn = self.pool.acquire().await?;
+        agenda::list(&mut conn, space, true).await
+    }
+
+    /// One event.
+    pub async fn event(&self, space: SpaceId, id: ItemId) -> Result<Event, Error> {
+        let mut conn = self.pool.acquire().await?;
+        agenda::get(&mut conn, space, id)
+            .await?
+            .ok_or_else(|| Error::ItemNotFound(id.to_string()))
+    }
+
+    /// Rebuilds every projection from the item documents.
+    pub async fn rebuild_projections(&self) -> Result<usize, Error> {
+        let _write = self.write.lock().await;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM events").execute(&mut *tx).await?;
+        let items: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> =
+            sqlx::query_as("SELECT id, space, doc FROM items WHERE kind = ?")
+                .bind(agenda::KIND)
+                .fetch_all(&mut *tx)
+                .await?;
+        let count = items.len();
+        for (id, space, doc) in items {
+            let id = ItemId(
+                id.try_into()
+                    .map_err(|_| Error::InvalidInput("corrupt item id".into()))?,
+            );
+            let space = SpaceId(
+                space
+                    .try_into()
+                    .map_err(|_| Error::InvalidInput("corrupt space id".into()))?,
+            );
+            let doc = AutoCommit::load(&doc)?;
+            agenda::project(&mut tx, space, id, &agenda::read(&doc, space, id)).await?;
+        }
+        tx.commit().await?;
+        Ok(count)
+    }
+
+    // ----- items, outbox, sync -----
+
+    fn actor(&self) -> ActorId {
+        ActorId::from(self.device.device_id().0.as_slice())
+    }
+
+    async fn load_item(&self, space: SpaceId, id: ItemId, kind: &str) -> Result<AutoCommit, Error> {
+        let row: Option<(Vec<u8>,)> =
+            sqlx::query_as("SELECT doc FROM items WHERE id = ? AND space = ? AND kind = ?")
+                .bind(id.0.as_slice())
+                .bind(space.0.as_slice())
+                .bind(kind)
+                .fetch_optional(&self.pool)
+                .await?;
+        let (bytes,) = row.ok_or_else(|| Error::ItemNotFound(id.to_string()))?;
+        Ok(AutoCommit::load(&bytes)?.with_actor(self.actor()))
+    }
+
+    /// Seals the changes made to `doc` since `heads` and commits document, outbox entry
+    /// and projection in one transaction. The caller holds the write lock.
+    async fn commit_local(
+        &self,
+        space: &SpaceRow,
+        id: ItemId,
+        doc: &mut AutoCommit,
+        heads: &[ChangeHash],
+    ) -> Result<Event, Error> {
+        let event = agenda::read(doc, space.id, id);
+        if doc.get_heads() == heads {
+            // Nothing changed: no entry to send.
+            return Ok(event);
+        }
+        let changes = doc.save_after(heads);
+        let entry = Entry::seal(
+            &self.device,
+            space.id,
+            id,
+            EntryKind::Change,
+            space.epoch,
+            &space.key,
+            &changes,
+        )?;
+        let bytes = entry.to_bytes();
+        let mut tx = self.pool.begin().await?;
+        store_doc(&mut tx, space.id, id, agenda::KIND, doc).await?;
+        sqlx::query("INSERT INTO outbox (id, space, bytes) VALUES (?, ?, ?)")
+            .bind(bastide_proto::EntryId::of(&bytes).0.as_slice())
+            .bind(space.id.0.as_slice())
+            .bind(bytes)
+            .execute(&mut *tx)
+            .await?;
+        agenda::project(&mut tx, space.id, id, &event).await?;
+        tx.commit().await?;
+        self.outbox.send_modify(|n| *n += 1);
+        let item = ChangedItem {
+            id,
+            created: heads.is_empty(),
+            title: event.title.clone(),
+            by: event.updated_by.clone(),
+            author: self.device_id(),
+        };
+        let _ = self.changes.send(Changed {
+            space: space.id,
+            remote: false,
+            items: vec![item],
+        });
+        Ok(event)
+    }
+
+    /// Entries waiting for the relay's acknowledgement.
+    pub async fn pending(&self) -> Result<u64, Error> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// The next outbox entries of `space`, oldest first.
+    pub(crate) async fn outbox_batch(&self, space: SpaceId) -> Result<Vec<Vec<u8>>, Error> {
+        let rows: Vec<(Vec<u8>,)> =
+            sqlx::query_as("SELECT bytes FROM outbox WHERE space = ? ORDER BY ord LIMIT ?")
+                .bind(space.0.as_slice())
+                .bind(PUSH_BATCH)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|(b,)| b).collect())
+    }
+
+    /// Removes acknowledged (or permanently refused) entries from the outbox.
+    pub(crate) async fn acknowledge(&self, results: &[PushResult]) -> Result<(usize, usize), Error> {
+        let mut tx = self.pool.begin().await?;
+        let (mut stored, mut refused) = (0, 0);
+        for result in results {
+            let id = match result {
+                PushResult::Stored { id, .. } => {
+                    stored += 1;
+                    id
+                }
+                PushResult::Refused { id, reason } => {
+                    // The change stays in the local document; only its upload is dropped.
+                    tracing::warn!(entry = %id, %reason, "relay refused an entry");
+                    refused += 1;
+                    id
+                }
+            };
+            sqlx::query("DELETE FROM outbox WHERE id = ?")
+                .bind(id.0.as_slice())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok((stored, refused))
+    }
+
+    /// Applies entries received from the relay for `space`, and advances its cursor,
+    /// in one transaction. Entries that do not verify or open are skipped with a
+    /// warning: they come from a forger or from a client with another key.
+    pub(crate) async fn apply_remote(&self, space: SpaceId, entries: &[LogEntry]) -> Result<usize, Error> {
+        let Some(last) = entries.last().map(|e| e.seq) else {
+            return Ok(0);
+        };
+        let row = self.space(space).await?;
+        let _write = self.write.lock().await;
+        let mut tx = self.pool.begin().await?;
+        let mut docs: BTreeMap<ItemId, Incoming> = BTreeMap::new();
+        let mut applied = 0;
+        for log_entry in entries {
+            if log_entry.seq <= row.cursor {
+                continue;
+            }
+            let entry = match Entry::from_bytes(&log_entry.bytes) {
+                Ok(entry) if entry.header.space == space => entry,
+                Ok(_) => {
+                    tracing::warn!(seq = log_entry.seq, "entry for another space skipped");
+                    continue;
+                }
+                Err(error) => {
+                    tracing::warn!(seq = log_entry.seq, %error, "malformed entry skipped");
+                    continue;
+                }
+            };
+            let body = match entry.open(&row.key) {
+                Ok(body) => body,
+                Err(error) => {
+                    tracing::warn!(seq = log_entry.seq, %error, "entry that does not open skipped");
+                    continue;
+                }
+            };
+            let item = entry.header.item;
+            let incoming = match docs.entry(item) {
+                std::collections::btree_map::Entry::Occupied(slot) => slot.into_mut(),
+                std::collections::btree_map::Entry::Vacant(slot) => {
+                    let Some(loaded) = Incoming::load(&mut tx, space, item, entry.header.author).await?
+                    else {
+                        tracing::warn!(seq = log_entry.seq, %item, "entry for an item of another space skipped");
+                        continue;
+                    };
+                    slot.insert(loaded)
+                }
+            };
+            if let Err(error) = incoming.doc.load_incremental(&body) {
+                tracing::warn!(seq = log_entry.seq, %error, "entry with unreadable changes skipped");
+                continue;
+            }
+            incoming.bodies.push(body);
+            incoming.author = entry.header.author;
+            applied += 1;
+        }
+        let mut changed = Vec::new();
+        for (item, mut incoming) in docs {
+            incoming.keep_pending(&mut tx, item).await?;
+            let doc = &mut incoming.doc;
+            let kind = agenda::kind_of(doc).unwrap_or_else(|| "unknown".into());
+            store_doc(&mut tx, space, item, &kind, doc).await?;
+            if kind == agenda::KIND {
+                let event = agenda::read(doc, space, item);
+                agenda::project(&mut tx, space, item, &event).await?;
+                let (created, author) = (incoming.created, incoming.author);
+                changed.push(ChangedItem {
+                    id: item,
+                    created,
+                    title: event.title,
+                    by: event.updated_by,
+                    author,
+                });
+            }
+        }
+        sqlx::query("UPDATE spaces SET cursor = ? WHERE id = ? AND cursor < ?")
+            .bind(i64::try_from(last).unwrap_or(i64::MAX))
+            .bind(space.0.as_slice())
+            .bind(i64::try_from(last).unwrap_or(i64::MAX))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        if !changed.is_empty() {
+            let _ = self.changes.send(Changed {
+                space,
+                remote: true,
+                items: changed,
+            });
+        }
+        Ok(applied)
+    }
+
+    /// Spaces grouped by relay, with their keys and cursors.
+    pub(crate) async fn spaces_by_relay(&self) -> Result<HashMap<String, Vec<(SpaceId, SpaceKey)>>, Error> {
+        let rows: Vec<(Vec<u8>, String, Vec<u8>)> = sqlx::query_as("SELECT id, relay, space_key FROM spaces")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out: HashMap<String, Vec<(SpaceId, SpaceKey)>> = HashMap::new();
+        for (id, relay, key) in rows {
+            let (Ok(id), Ok(key)) = (<[u8; 16]>::try_from(id), <[u8; 32]>::try_from(key)) else {
+                continue;
+            };
+            out.entry(relay).or_default().push((SpaceId(id), SpaceKey(key)));
+        }
+        Ok(out)
+    }
+
+    /// The last relay sequence applied for `space`.
+    pub async fn cursor(&self, space: SpaceId) -> Result<u64, Error> {
+        Ok(self.space(space).await?.cursor)
+    }
+
+    /// Pushes the outbox and pulls everything new from the relays, then returns.
+    pub async fn sync_once(&self) -> Result<SyncReport, Error> {
+        let mut report = SyncReport::default();
+        for (relay, spaces) in self.spaces_by_relay().await? {
+            let addr: RelayAddr = relay.parse()?;
+            let connection = RelayConnection::connect(&addr, &self.device).await?;
+            for (space, key) in &spaces {
+                connection.enter(*space, key).await?;
+                let (pushed, refused) = self.push_space(&connection, *space).await?;
+                report.pushed += pushed;
+                report.refused += refused;
+                report.received += self.pull_space(&connection, *space).await?;
+            }
+            connection.close().await;
+        }
+        Ok(report)
+    }
+
+    /// Pushes `space`'s outbox until it is empty.
+    pub(crate) async fn push_space(
+        &self,
+        connection: &RelayConnection,
+        space: SpaceId,
+    ) -> Result<(usize, usize), Error> {
+        let (mut pushed, mut refused) = (0, 0);
+        loop {
+            let batch = self.outbox_batch(space).await?;
+            if batch.is_empty() {
+                return Ok((pushed, refused));
+            }
+            let results = connection.push(batch).await?;
+            let (s, r) = self.acknowledge(&results).await?;
+            pushed += s;
+            refused += r;
+        }
+    }
+
+    /// Receives and applies everything the relay has for `space` after our cursor.
+    async fn pull_space(&self, connection: &RelayConnection, space: SpaceId) -> Result<usize, Error> {
+        let mut subscription = connection.subscribe(space, self.cursor(space).await?).await?;
+        let mut received = 0;
+        loop {
+            match subscription.next().await? {
+                Some(RelayMsg::Entries { entries }) => received += self.apply_remote(space, &entries).await?,
+                Some(RelayMsg::CaughtUp { .. }) => return Ok(received),
+                other => {
+                    return Err(crate::sync::SyncError::Protocol(format!(
+                        "unexpected {other:?} while catching up"
+                    ))
+                    .into());
+                }
+            }
+        }
+    }
+}
+
+/// An item receiving remote entries within one transaction.
+struct Incoming {
+    doc: AutoCommit,
+    /// Whether this profile had never seen the item.
+    created: bool,
+    /// The author of the last entry applied.
+    author: DeviceId,
+    /// Every change body fed to `doc` in this transaction, pending ones included.
+    bodies: Vec<Vec<u8>>,
+}
+
+impl Incoming {
+    /// The item's document with its pending changes fed in; `None` when the item
+    /// belongs to another space (an entry trying to reach across spaces).
+    async fn load(
+        conn: &mut SqliteConnection,
+        space: SpaceId,
+        item: ItemId,
+        author: DeviceId,
+    ) -> Result<Option<Self>, Error> {
+        let (mut doc, created) = match load_doc(conn, item).await? {
+            Some((owner, _)) if owner != space => return Ok(None),
+            Some((_, doc)) => (doc, false),
+            None => (AutoCommit::new(), true),
+        };
+        let pending: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT body FROM pending_changes WHERE item = ?")
+            .bind(item.0.as_slice())
+            .fetch_all(&mut *conn)
+            .await?;
+        let mut bodies = Vec::with_capacity(pending.len());
+        for (body,) in pending {
+            doc.load_incremental(&body)?;
+            bodies.push(body);
+        }
+        Ok(Some(Self {
+            doc,
+            created,
+            author,
+            bodies,
+        }))
+    }
+
+    /// Keeps every body for next time while the document still misses dependencies
+    /// (Automerge holds such changes in memory only, not in `save()`).
+    async fn keep_pending(&mut self, conn: &mut SqliteConnection, item: ItemId) -> Result<(), Error> {
+        sqlx::query("DELETE FROM pending_changes WHERE item = ?")
+            .bind(item.0.as_slice())
+            .execute(&mut *conn)
+            .await?;
+        if self.doc.get_missing_deps(&[]).is_empty() {
+            return Ok(());
+        }
+        for body in &self.bodies {
+            sqlx::query("INSERT INTO pending_changes (item, body) VALUES (?, ?)")
+                .bind(item.0.as_slice())
+                .bind(body.as_slice())
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// An item's space and document, if this profile has it.
+async fn load_doc(conn: &mut SqliteConnection, id: ItemId) -> Result<Option<(SpaceId, AutoCommit)>, Error> {
+    let row: Option<(Vec<u8>, Vec<u8>)> = sqlx::query_as("SELECT space, doc FROM items WHERE id = ?")
+        .bind(id.0.as_slice())
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some((space, bytes)) = row else {
+        return Ok(None);
+    };
+    let space = SpaceId(
+        space
+            .try_into()
+            .map_err(|_| Error::InvalidInput("corrupt space id".into()))?,
+    );
+    Ok(Some((space, AutoCommit::load(&bytes)?)))
+}
+
+async fn store_doc(
+    conn: &mut SqliteConnection,
+    space: SpaceId,
+    id: ItemId,
+    kind: &str,
+    doc: &mut AutoCommit,
+) -> Result<(), Error> {
+    sqlx::query(
+        "INSERT INTO items (id, space, kind, doc, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, doc = excluded.doc, updated_at = excluded.updated_at",
+    )
+    .bind(id.0.as_slice())
+    .bind(space.0.as_slice())
+    .bind(kind)
+    .bind(doc.save())
+    .bind(now_text())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+fn now_text() -> String {
+    OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+fn default_name(device: &DeviceKey) -> String {
+    let user = std::env::var("USER")
+        .ok()
+        .filter(|u| !u.is_empty() && u != "root");
+    let short = device.device_id().to_string()[..8].to_owned();
+    match user {
+        Some(user) => format!("{user} ({short})"),
+        None => format!("Poste {short}"),
+    }
+}
+
+#[cfg(test)]
+mod tests;

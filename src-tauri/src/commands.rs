@@ -1,0 +1,143 @@
+//! Tauri commands: one call into core each, errors as `{code, message}`.
+
+use bastide_core::live::SyncStatus;
+use bastide_core::{Code, Event, EventInput, ItemId, SpaceId, SpaceInfo};
+use serde::ser::SerializeStruct;
+use tauri::State;
+use tracing::instrument;
+
+use crate::{AppInfo, AppState};
+
+/// An error as the UI receives it: a stable code to branch on, and an English detail.
+#[derive(Debug)]
+pub(crate) struct IpcError {
+    code: Code,
+    message: String,
+}
+
+impl From<bastide_core::Error> for IpcError {
+    fn from(error: bastide_core::Error) -> Self {
+        Self {
+            code: error.code(),
+            message: error.to_string(),
+        }
+    }
+}
+
+impl From<bastide_core::IdError> for IpcError {
+    fn from(error: bastide_core::IdError) -> Self {
+        Self {
+            code: Code::InvalidInput,
+            message: error.to_string(),
+        }
+    }
+}
+
+impl serde::Serialize for IpcError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("IpcError", 2)?;
+        s.serialize_field("code", &self.code)?;
+        s.serialize_field("message", &self.message)?;
+        s.end()
+    }
+}
+
+type Result<T> = std::result::Result<T, IpcError>;
+
+fn space_id(space: &str) -> Result<SpaceId> {
+    Ok(space.parse()?)
+}
+
+fn item_id(id: &str) -> Result<ItemId> {
+    Ok(id.parse()?)
+}
+
+#[tauri::command]
+pub(crate) fn app_info(state: State<'_, AppState>) -> AppInfo {
+    state.info.clone()
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(Debug))]
+pub(crate) async fn list_spaces(state: State<'_, AppState>) -> Result<Vec<SpaceInfo>> {
+    Ok(state.profile.spaces().await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(Debug))]
+pub(crate) async fn create_space(
+    state: State<'_, AppState>,
+    name: String,
+    relay: String,
+) -> Result<SpaceInfo> {
+    Ok(state.profile.create_space(&name, &relay).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(Debug))]
+pub(crate) async fn invite_code(state: State<'_, AppState>, space: String) -> Result<String> {
+    Ok(state.profile.invite(space_id(&space)?).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state, code), err(Debug))]
+pub(crate) async fn join_space(state: State<'_, AppState>, code: String) -> Result<SpaceInfo> {
+    Ok(state.profile.join(&code).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(Debug))]
+pub(crate) async fn list_events(state: State<'_, AppState>, space: String) -> Result<Vec<Event>> {
+    Ok(state.profile.events(space_id(&space)?).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(Debug))]
+pub(crate) async fn list_trash(state: State<'_, AppState>, space: String) -> Result<Vec<Event>> {
+    Ok(state.profile.trash(space_id(&space)?).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(Debug))]
+pub(crate) async fn add_event(state: State<'_, AppState>, space: String, event: EventInput) -> Result<Event> {
+    Ok(state.profile.add_event(space_id(&space)?, event).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(Debug))]
+pub(crate) async fn update_event(
+    state: State<'_, AppState>,
+    space: String,
+    id: String,
+    event: EventInput,
+) -> Result<Event> {
+    Ok(state
+        .profile
+        .update_event(space_id(&space)?, item_id(&id)?, event)
+        .await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(Debug))]
+pub(crate) async fn delete_event(state: State<'_, AppState>, space: String, id: String) -> Result<()> {
+    state
+        .profile
+        .delete_event(space_id(&space)?, item_id(&id)?)
+        .await?;
+    Ok(())
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(Debug))]
+pub(crate) async fn restore_event(state: State<'_, AppState>, space: String, id: String) -> Result<()> {
+    state
+        .profile
+        .restore_event(space_id(&space)?, item_id(&id)?)
+        .await?;
+    Ok(())
+}
+
+#[tauri::command]
+pub(crate) fn sync_status(state: State<'_, AppState>) -> SyncStatus {
+    state.status.borrow().clone()
+}

@@ -1,0 +1,173 @@
+//! The Bastide desktop app: a thin Tauri shell. Commands call `bastide-core` and map
+//! its errors to `{code, message}`; a background task keeps the profile in sync and
+//! forwards status and changes to the UI as one tagged event.
+
+mod commands;
+mod keys;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bastide_core::Profile;
+use bastide_core::live::{self, SyncStatus};
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, Manager};
+use tokio::sync::watch;
+use tracing_subscriber::EnvFilter;
+
+pub use keys::KeyStore;
+
+/// The event name the UI listens to.
+pub const EVENT: &str = "bastide://event";
+
+/// What the backend tells the UI without being asked.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum BackendEvent {
+    /// The sync status changed.
+    SyncStatus(SyncStatus),
+    /// Items of a space changed, here or elsewhere.
+    #[serde(rename_all = "camelCase")]
+    ItemsChanged {
+        /// Space id.
+        space: String,
+        /// Item ids.
+        ids: Vec<String>,
+    },
+}
+
+/// Facts about this installation the UI shows or pre-fills.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppInfo {
+    /// The profile folder.
+    pub profile_dir: String,
+    /// The relay to propose when creating a space (`BASTIDE_RELAY`).
+    pub default_relay: Option<String>,
+    /// This device's id.
+    pub device_id: String,
+    /// Where the device key is kept.
+    pub key_store: KeyStore,
+}
+
+/// What the commands share.
+pub struct AppState {
+    profile: Arc<Profile>,
+    status: watch::Receiver<SyncStatus>,
+    info: AppInfo,
+}
+
+/// Starts the app.
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
+    let result = tauri::Builder::default()
+        .setup(|app| {
+            let state = open(app.handle())?;
+            app.manage(state);
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::list_spaces,
+            commands::create_space,
+            commands::invite_code,
+            commands::join_space,
+            commands::list_events,
+            commands::list_trash,
+            commands::add_event,
+            commands::update_event,
+            commands::delete_event,
+            commands::restore_event,
+            commands::sync_status,
+        ])
+        .run(tauri::generate_context!());
+    if let Err(error) = result {
+        tracing::error!(%error, "the app stopped on an error");
+        std::process::exit(1);
+    }
+}
+
+/// Opens the profile and starts the background tasks.
+fn open(app: &AppHandle) -> anyhow::Result<AppState> {
+    let dir = match std::env::var_os("BASTIDE_PROFILE") {
+        Some(dir) => PathBuf::from(dir),
+        None => app.path().app_data_dir()?.join("profile"),
+    };
+    std::fs::create_dir_all(&dir)?;
+    let (key, key_store) = keys::load_device_key(&dir)?;
+    let profile = Arc::new(tauri::async_runtime::block_on(Profile::open(&dir, key))?);
+    tracing::info!(profile = %dir.display(), device = %profile.device_id(), "profile open");
+    let info = AppInfo {
+        profile_dir: dir.display().to_string(),
+        default_relay: std::env::var("BASTIDE_RELAY").ok().filter(|r| !r.is_empty()),
+        device_id: profile.device_id().to_string(),
+        key_store,
+    };
+
+    let (status_tx, status) = watch::channel(SyncStatus::default());
+    tauri::async_runtime::spawn(live::run(profile.clone(), status_tx, std::future::pending()));
+    tauri::async_runtime::spawn(forward_status(app.clone(), status.clone()));
+    tauri::async_runtime::spawn(forward_changes(app.clone(), profile.clone()));
+    Ok(AppState {
+        profile,
+        status,
+        info,
+    })
+}
+
+async fn forward_status(app: AppHandle, mut status: watch::Receiver<SyncStatus>) {
+    loop {
+        let current = status.borrow_and_update().clone();
+        if let Err(error) = app.emit(EVENT, BackendEvent::SyncStatus(current)) {
+            tracing::warn!(%error, "cannot send the sync status to the window");
+        }
+        if status.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn forward_changes(app: AppHandle, profile: Arc<Profile>) {
+    let me = profile.device_id();
+    let mut changes = profile.subscribe();
+    loop {
+        let changed = match changes.recv().await {
+            Ok(changed) => changed,
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        };
+        let ids = changed.items.iter().map(|i| i.id.to_string()).collect();
+        let event = BackendEvent::ItemsChanged {
+            space: changed.space.to_string(),
+            ids,
+        };
+        if let Err(error) = app.emit(EVENT, event) {
+            tracing::warn!(%error, "cannot send a change to the window");
+        }
+        if changed.remote {
+            for item in changed.items.into_iter().filter(|i| i.author != me) {
+                notify(item);
+            }
+        }
+    }
+}
+
+/// A desktop notification for another member's change.
+fn notify(item: bastide_core::ChangedItem) {
+    let verb = if item.created { "a ajouté" } else { "a modifié" };
+    let body = format!("{} {verb} « {} »", item.by, item.title);
+    // Showing talks to the session bus synchronously: keep it off the async threads.
+    tauri::async_runtime::spawn_blocking(move || {
+        if let Err(error) = notify_rust::Notification::new()
+            .appname("Bastide")
+            .summary("Agenda")
+            .body(&body)
+            .show()
+        {
+            tracing::warn!(%error, "cannot show a desktop notification");
+        }
+    });
+}

@@ -1,0 +1,192 @@
+//! Helpers for system tests and the benchmark: a real relay on 127.0.0.1 with its own
+//! data folder, and clients with their own profile folders and SQLite files.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bastide_core::live::{self, SyncStatus};
+use bastide_core::{EventInput, Profile};
+use bastide_relay::{Config, Server};
+use tempfile::TempDir;
+use tokio::sync::{oneshot, watch};
+
+/// A relay on 127.0.0.1 that can be stopped and restarted on the same port and data.
+pub struct TestRelay {
+    server: Option<Server>,
+    data: TempDir,
+    addr: SocketAddr,
+    relay_addr: String,
+}
+
+impl TestRelay {
+    /// Starts a relay on a free port with a fresh data folder.
+    pub async fn start() -> anyhow::Result<Self> {
+        let data = tempfile::tempdir()?;
+        let server = Server::spawn(Config::new("127.0.0.1:0".parse()?, data.path().to_path_buf())).await?;
+        let addr = server.local_addr();
+        let relay_addr = server.relay_addr().to_string();
+        Ok(Self {
+            server: Some(server),
+            data,
+            addr,
+            relay_addr,
+        })
+    }
+
+    /// What clients pass as `--relay`.
+    pub fn relay_addr(&self) -> &str {
+        &self.relay_addr
+    }
+
+    /// The relay's data folder.
+    pub fn data_dir(&self) -> &Path {
+        self.data.path()
+    }
+
+    /// Stops the relay (connections drop, clients go offline).
+    pub async fn stop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await;
+        }
+    }
+
+    /// Starts the relay again on the same port with the same data.
+    pub async fn restart(&mut self) -> anyhow::Result<()> {
+        self.stop().await;
+        let server = Server::spawn(Config::new(self.addr, self.data.path().to_path_buf())).await?;
+        anyhow::ensure!(
+            server.relay_addr().to_string() == self.relay_addr,
+            "the relay must keep its address and certificate"
+        );
+        self.server = Some(server);
+        Ok(())
+    }
+
+    /// Every byte of the relay's database files (main file and write-ahead log).
+    pub fn database_bytes(&self) -> anyhow::Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        for name in ["relay.db", "relay.db-wal"] {
+            let path = self.data.path().join(name);
+            if path.exists() {
+                bytes.extend(std::fs::read(path)?);
+            }
+        }
+        Ok(bytes)
+    }
+}
+
+/// A client: a profile in its own folder, optionally syncing continuously.
+pub struct Client {
+    /// The profile.
+    pub profile: Arc<Profile>,
+    dir: TempDir,
+    live: Option<(oneshot::Sender<()>, tokio::task::JoinHandle<()>)>,
+    status: Option<watch::Receiver<SyncStatus>>,
+}
+
+impl Client {
+    /// A new profile with its own device key.
+    pub async fn new() -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let key = bastide_core::device::load_or_create_file_key(dir.path())?;
+        let profile = Arc::new(Profile::open(dir.path(), key).await?);
+        Ok(Self {
+            profile,
+            dir,
+            live: None,
+            status: None,
+        })
+    }
+
+    /// The profile folder.
+    pub fn dir(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
+    }
+
+    /// Starts continuous sync, as the app does.
+    pub fn go_live(&mut self) {
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let (status_tx, status_rx) = watch::channel(SyncStatus::default());
+        let profile = self.profile.clone();
+        let task = tokio::spawn(live::run(profile, status_tx, async move {
+            let _ = stop_rx.await;
+        }));
+        self.live = Some((stop_tx, task));
+        self.status = Some(status_rx);
+    }
+
+    /// The live sync status (default when not live).
+    pub fn status(&self) -> SyncStatus {
+        self.status
+            .as_ref()
+            .map(|s| s.borrow().clone())
+            .unwrap_or_default()
+    }
+
+    /// Waits until the live status satisfies `check`.
+    pub async fn wait_status(
+        &mut self,
+        what: &str,
+        check: impl Fn(&SyncStatus) -> bool,
+    ) -> anyhow::Result<()> {
+        let rx = self
+            .status
+            .as_mut()
+            .ok_or_else(|| anyhow::anyhow!("client is not live"))?;
+        let waited = tokio::time::timeout(WAIT, rx.wait_for(|s| check(s)))
+            .await
+            .map(|r| r.is_ok());
+        match waited {
+            Ok(true) => Ok(()),
+            Ok(false) => anyhow::bail!("sync stopped while waiting for {what}"),
+            Err(_) => anyhow::bail!("timed out waiting for {what}; status {:?}", rx.borrow().clone()),
+        }
+    }
+
+    /// Stops continuous sync.
+    pub async fn stop_live(&mut self) {
+        if let Some((stop, task)) = self.live.take() {
+            let _ = stop.send(());
+            let _ = task.await;
+        }
+    }
+}
+
+/// How long a test waits for a condition before failing. Generous: CI machines are
+/// slow and shared; a pass takes milliseconds.
+pub const WAIT: Duration = Duration::from_secs(30);
+
+/// Polls `check` until it returns `Some`, or fails after [`WAIT`] naming `what`.
+pub async fn wait_for<T, F, Fut>(what: &str, mut check: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<Option<T>>>,
+{
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(value) = check().await? {
+            return Ok(value);
+        }
+        if Instant::now() > deadline {
+            anyhow::bail!("timed out waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// An event input starting at `start` (RFC 3339) and lasting an hour.
+pub fn event(title: &str, start: &str) -> EventInput {
+    let begin = bastide_core::agenda::parse_date(start).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let end = (begin + time::Duration::hours(1))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    EventInput {
+        title: title.into(),
+        start: start.into(),
+        end,
+        ..Default::default()
+    }
+}

@@ -1,0 +1,78 @@
+// Errors as the UI knows them: a code the backend chose, turned into a French
+// sentence here. The UI branches on codes only, never on message text.
+
+import { ERROR_CODES, type ErrorCode } from './types';
+
+const SENTENCES: Record<ErrorCode, string> = {
+  empty_title: 'Le titre est obligatoire.',
+  end_before_start: 'La fin doit être après le début.',
+  invalid_date: 'Une date ou une heure n’est pas valide.',
+  invalid_invitation: 'Ce code d’invitation n’est pas valide. Vérifiez qu’il a été copié en entier.',
+  expired_invitation: 'Ce code d’invitation a expiré. Demandez-en un nouveau à l’administrateur de l’espace.',
+  already_member: 'Vous êtes déjà membre de cet espace.',
+  relay_unreachable:
+    'Le relais ne répond pas. Vérifiez son adresse et votre connexion ; vos modifications restent enregistrées sur cet ordinateur.',
+  certificate_mismatch:
+    'Le relais ne présente pas le certificat attendu. Par sécurité, la connexion a été refusée : contactez l’administrateur.',
+  not_found: 'Élément introuvable. Il a peut-être été supprimé entre-temps.',
+  invalid_input: 'Certaines informations saisies ne sont pas valides.',
+  internal: 'Une erreur inattendue s’est produite. Réessayez ; si elle persiste, contactez l’assistance.',
+};
+
+/** The French sentence shown for an error code. */
+export function errorSentence(code: ErrorCode): string {
+  return SENTENCES[code];
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
+}
+
+/** A failed command: the backend's code plus its technical (English) detail. */
+export class BastideError extends Error {
+  readonly code: ErrorCode;
+  /** The backend's message, for the small print and the logs. */
+  readonly detail: string;
+
+  constructor(code: ErrorCode, detail: string) {
+    super(`${code}: ${detail}`);
+    this.name = 'BastideError';
+    this.code = code;
+    this.detail = detail;
+  }
+
+  /** What to show the user. */
+  get sentence(): string {
+    return errorSentence(this.code);
+  }
+
+  /** Turns whatever a rejected `invoke` gave into a BastideError. */
+  static from(raw: unknown): BastideError {
+    if (raw instanceof BastideError) return raw;
+    if (typeof raw === 'object' && raw !== null && 'code' in raw) {
+      const { code, message } = raw as { code: unknown; message?: unknown };
+      const detail = typeof message === 'string' ? message : '';
+      if (isErrorCode(code)) return new BastideError(code, detail);
+      return new BastideError('internal', `unknown error code ${String(code)}: ${detail}`);
+    }
+    if (raw instanceof Error) return new BastideError('internal', raw.message);
+    if (typeof raw === 'string') return new BastideError('internal', raw);
+    return new BastideError('internal', 'unexpected rejection: ' + safeJson(raw));
+  }
+}
+
+/**
+ * The sentence for a sync status `lastError`, which is either a code or a
+ * technical sentence from the backend.
+ */
+export function syncErrorSentence(lastError: string): string {
+  return isErrorCode(lastError) ? errorSentence(lastError) : lastError;
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

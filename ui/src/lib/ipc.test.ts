@@ -1,0 +1,73 @@
+import { mockIPC } from '@tauri-apps/api/mocks';
+import { describe, expect, it, vi } from 'vitest';
+import { BastideError } from './errors';
+import { FakeBackend } from './fake-backend';
+import * as ipc from './ipc';
+import type { EventInput } from './types';
+
+const input: EventInput = {
+  title: 'Conseil communautaire',
+  start: '2026-12-01T14:00:00+01:00',
+  end: '2026-12-01T16:00:00+01:00',
+  allDay: false,
+  place: 'Salle des fêtes',
+  theme: 'Conseil',
+  description: '',
+};
+
+describe('ipc', () => {
+  it('passes each command its arguments under the camelCase keys the Rust side expects', async () => {
+    const seen: [string, unknown][] = [];
+    mockIPC((cmd, args) => {
+      seen.push([cmd, args]);
+      return null;
+    });
+    await ipc.createSpace('Élus', 'relais:4433');
+    await ipc.inviteCode('s1');
+    await ipc.joinSpace('BSTD1-X');
+    await ipc.listEvents('s1');
+    await ipc.listTrash('s1');
+    await ipc.addEvent('s1', input);
+    await ipc.updateEvent('s1', 'e1', input);
+    await ipc.deleteEvent('s1', 'e1');
+    await ipc.restoreEvent('s1', 'e1');
+    await ipc.syncStatus();
+    await ipc.appInfo();
+    await ipc.listSpaces();
+    expect(seen).toEqual([
+      ['create_space', { name: 'Élus', relay: 'relais:4433' }],
+      ['invite_code', { space: 's1' }],
+      ['join_space', { code: 'BSTD1-X' }],
+      ['list_events', { space: 's1' }],
+      ['list_trash', { space: 's1' }],
+      ['add_event', { space: 's1', event: input }],
+      ['update_event', { space: 's1', id: 'e1', event: input }],
+      ['delete_event', { space: 's1', id: 'e1' }],
+      ['restore_event', { space: 's1', id: 'e1' }],
+      ['sync_status', {}],
+      ['app_info', {}],
+      ['list_spaces', {}],
+    ]);
+  });
+
+  it('turns a rejected command into a typed BastideError', async () => {
+    mockIPC(() => {
+      throw { code: 'expired_invitation', message: 'invitation expired at 2026-11-01' };
+    });
+    const failure = await ipc.joinSpace('BSTD1-OLD').catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(BastideError);
+    expect((failure as BastideError).code).toBe('expired_invitation');
+    expect((failure as BastideError).detail).toBe('invitation expired at 2026-11-01');
+  });
+
+  it('delivers bastide://event payloads to the handler until unlistened', async () => {
+    const backend = new FakeBackend().install();
+    const handler = vi.fn();
+    const stop = await ipc.onBackendEvent(handler);
+    await backend.push({ type: 'itemsChanged', space: 's1', ids: ['e1'] });
+    expect(handler).toHaveBeenCalledWith({ type: 'itemsChanged', space: 's1', ids: ['e1'] });
+    stop();
+    await backend.push({ type: 'itemsChanged', space: 's1', ids: ['e2'] });
+    expect(handler).toHaveBeenCalledTimes(1);
+  });
+});

@@ -1,0 +1,85 @@
+// The shapes that cross the IPC boundary, as the Tauri commands serialise them
+// (serde `rename_all = "camelCase"`). Keep in step with src-tauri; see ipc.ts for
+// which command returns what.
+
+/** What `app_info` tells about this installation. */
+export interface AppInfo {
+  profileDir: string;
+  /** Relay address to prefill when creating a space (env BASTIDE_RELAY or settings). */
+  defaultRelay: string | null;
+  deviceId: string;
+  /** Where the device keys live: the OS keyring or an encrypted file in the profile. */
+  keyStore: 'keyring' | 'file';
+}
+
+/** A space (one extranet) this device is a member of. */
+export interface Space {
+  id: string;
+  name: string;
+  /** Relay address, e.g. `relais.pays-exemple.fr:4433`. */
+  relay: string;
+}
+
+/**
+ * An agenda event as the projection stores it. `start` and `end` are RFC 3339 with
+ * an offset; for an all-day event they are local midnights and `end` is exclusive
+ * (midnight of the day after the last day).
+ */
+export interface AgendaEvent {
+  id: string;
+  space: string;
+  title: string;
+  start: string;
+  end: string;
+  allDay: boolean;
+  place: string;
+  theme: string;
+  description: string;
+  deleted: boolean;
+  updatedAt: string;
+  /** Device or member id of the last author. */
+  updatedBy: string;
+}
+
+/** What the UI sends to create or replace an event. */
+export interface EventInput {
+  title: string;
+  start: string;
+  end: string;
+  allDay: boolean;
+  place: string;
+  theme: string;
+  description: string;
+}
+
+export interface SyncStatus {
+  online: boolean;
+  /** Local changes not yet acknowledged by the relay. */
+  pending: number;
+  /** The last sync failure: an error code (see errors.ts) or a technical sentence. */
+  lastError: string | null;
+  /** RFC 3339 time of the last successful exchange with the relay. */
+  lastSync: string | null;
+}
+
+/** Payload of the `bastide://event` backend event: one tagged enum. */
+export type BackendEvent =
+  | ({ type: 'syncStatus' } & SyncStatus)
+  | { type: 'itemsChanged'; space: string; ids: string[] };
+
+/** Error codes the backend may reject a command with. */
+export const ERROR_CODES = [
+  'empty_title',
+  'end_before_start',
+  'invalid_date',
+  'invalid_invitation',
+  'expired_invitation',
+  'already_member',
+  'relay_unreachable',
+  'certificate_mismatch',
+  'not_found',
+  'invalid_input',
+  'internal',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
