@@ -39,4 +39,5 @@ if ! start_relay "${CARGO_TARGET_DIR:-target}/debug/bastide-relay" 127.0.0.1:0 "
   echo "e2e: 0 passed, 1 failed"
   exit 1
 fi
+export BASTIDE_CLI=${CARGO_TARGET_DIR:-target}/debug/bastide
 BASTIDE_APP=${CARGO_TARGET_DIR:-target}/debug/bastide-app BASTIDE_RELAY=$RELAY tests/e2e/run.sh

@@ -26,13 +26,17 @@ CREATE TABLE items (
 ) STRICT;
 CREATE INDEX items_by_space ON items(space, kind);
 
--- Sealed entries not yet acknowledged by the relay, in the order they were made.
+-- Sealed entries made here, in the order they were made. `acked_seq` is set when the
+-- relay acknowledges one; the row goes when the entry comes back from the relay (so
+-- this profile knows not to apply its own change twice) or the cursor passes it.
 CREATE TABLE outbox (
-    ord   INTEGER PRIMARY KEY AUTOINCREMENT,
-    id    BLOB NOT NULL UNIQUE,
-    space BLOB NOT NULL REFERENCES spaces(id),
-    bytes BLOB NOT NULL
+    ord       INTEGER PRIMARY KEY AUTOINCREMENT,
+    id        BLOB NOT NULL UNIQUE,
+    space     BLOB NOT NULL REFERENCES spaces(id),
+    bytes     BLOB NOT NULL,
+    acked_seq INTEGER
 ) STRICT;
+CREATE INDEX outbox_unacked ON outbox(space, acked_seq, ord);
 
 -- Projection of agenda events, rebuilt from `items` at any time.
 CREATE TABLE events (

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::error::Error;
+use crate::error::{Code, Error};
 use crate::profile::Profile;
 use crate::sync::{RelayConnection, Subscription, SyncError};
 
@@ -31,8 +31,11 @@ pub struct SyncStatus {
     pub online: bool,
     /// Local changes not yet acknowledged by a relay.
     pub pending: u64,
-    /// The last sync error, in English, if the last attempt failed.
-    pub last_error: Option<String>,
+    /// What went wrong if the last attempt failed, as an error [`Code`] the UI
+    /// translates (`relay_unreachable`, `certificate_mismatch`, ...).
+    pub last_error: Option<Code>,
+    /// The technical detail of that error, in English.
+    pub last_error_detail: Option<String>,
     /// When the profile last caught up with a relay, RFC 3339.
     pub last_sync: Option<String>,
 }
@@ -40,7 +43,7 @@ pub struct SyncStatus {
 #[derive(Default)]
 struct RelayState {
     online: bool,
-    error: Option<String>,
+    error: Option<(Code, String)>,
 }
 
 /// Collects each relay's state into one [`SyncStatus`].
@@ -52,7 +55,7 @@ struct Board {
 }
 
 impl Board {
-    fn set(&self, relay: &str, online: bool, error: Option<String>) {
+    fn set(&self, relay: &str, online: bool, error: Option<(Code, String)>) {
         let mut relays = self
             .relays
             .lock()
@@ -80,6 +83,7 @@ impl Board {
             let online = !relays.is_empty() && relays.values().all(|r| r.online);
             (online, relays.values().find_map(|r| r.error.clone()))
         };
+        let (last_error, last_error_detail) = last_error.unzip();
         let last_sync = self
             .last_sync
             .lock()
@@ -90,6 +94,7 @@ impl Board {
                 online,
                 pending,
                 last_error,
+                last_error_detail,
                 last_sync,
             };
             let changed = *s != next;
@@ -154,11 +159,14 @@ pub async fn run(profile: Arc<Profile>, status: watch::Sender<SyncStatus>, stop:
 async fn relay_loop(board: Arc<Board>, relay: String, spaces: Vec<(SpaceId, SpaceKey)>) {
     let mut backoff = MIN_BACKOFF;
     loop {
-        let error = match relay_session(&board, &relay, &spaces).await {
-            Ok(()) => "connection closed".to_owned(),
-            Err(error) => error.to_string(),
+        let (error, permanent) = match relay_session(&board, &relay, &spaces).await {
+            Ok(()) => ((Code::RelayUnreachable, "connection closed".to_owned()), false),
+            Err(error) => {
+                let permanent = matches!(&error, Error::Sync(e) if !e.is_transient());
+                ((error.code(), error.to_string()), permanent)
+            }
         };
-        tracing::info!(%relay, %error, "offline");
+        tracing::info!(%relay, error = %error.1, "offline");
         let was_online = board
             .relays
             .lock()
@@ -170,6 +178,10 @@ async fn relay_loop(board: Arc<Board>, relay: String, spaces: Vec<(SpaceId, Spac
         }
         board.set(&relay, false, Some(error));
         board.publish().await;
+        if permanent {
+            // A refusal or a certificate mismatch will not fix itself in seconds.
+            backoff = MAX_BACKOFF;
+        }
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }

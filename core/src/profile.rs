@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use automerge::{ActorId, AutoCommit, ChangeHash};
 use bastide_proto::wire::{LogEntry, PushResult, RelayMsg};
-use bastide_proto::{DeviceId, DeviceKey, Entry, EntryKind, ItemId, RelayAddr, SpaceId, SpaceKey};
+use bastide_proto::{DeviceId, DeviceKey, Entry, EntryId, EntryKind, ItemId, RelayAddr, SpaceId, SpaceKey};
 use serde::Serialize;
 use sqlx::{SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
@@ -427,7 +427,7 @@ impl Profile {
         let mut tx = self.pool.begin().await?;
         store_doc(&mut tx, space.id, id, agenda::KIND, doc).await?;
         sqlx::query("INSERT INTO outbox (id, space, bytes) VALUES (?, ?, ?)")
-            .bind(bastide_proto::EntryId::of(&bytes).0.as_slice())
+            .bind(EntryId::of(&bytes).0.as_slice())
             .bind(space.id.0.as_slice())
             .bind(bytes)
             .execute(&mut *tx)
@@ -452,7 +452,7 @@ impl Profile {
 
     /// Entries waiting for the relay's acknowledgement.
     pub async fn pending(&self) -> Result<u64, Error> {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox")
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE acked_seq IS NULL")
             .fetch_one(&self.pool)
             .await?;
         Ok(u64::try_from(n).unwrap_or(0))
@@ -460,36 +460,40 @@ impl Profile {
 
     /// The next outbox entries of `space`, oldest first.
     pub(crate) async fn outbox_batch(&self, space: SpaceId) -> Result<Vec<Vec<u8>>, Error> {
-        let rows: Vec<(Vec<u8>,)> =
-            sqlx::query_as("SELECT bytes FROM outbox WHERE space = ? ORDER BY ord LIMIT ?")
-                .bind(space.0.as_slice())
-                .bind(PUSH_BATCH)
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<(Vec<u8>,)> = sqlx::query_as(
+            "SELECT bytes FROM outbox WHERE space = ? AND acked_seq IS NULL ORDER BY ord LIMIT ?",
+        )
+        .bind(space.0.as_slice())
+        .bind(PUSH_BATCH)
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows.into_iter().map(|(b,)| b).collect())
     }
 
-    /// Removes acknowledged (or permanently refused) entries from the outbox.
+    /// Marks acknowledged entries, and drops permanently refused ones, from the outbox.
     pub(crate) async fn acknowledge(&self, results: &[PushResult]) -> Result<(usize, usize), Error> {
         let mut tx = self.pool.begin().await?;
         let (mut stored, mut refused) = (0, 0);
         for result in results {
-            let id = match result {
-                PushResult::Stored { id, .. } => {
+            match result {
+                PushResult::Stored { id, seq } => {
                     stored += 1;
-                    id
+                    sqlx::query("UPDATE outbox SET acked_seq = ? WHERE id = ?")
+                        .bind(i64::try_from(*seq).unwrap_or(i64::MAX))
+                        .bind(id.0.as_slice())
+                        .execute(&mut *tx)
+                        .await?;
                 }
                 PushResult::Refused { id, reason } => {
                     // The change stays in the local document; only its upload is dropped.
                     tracing::warn!(entry = %id, %reason, "relay refused an entry");
                     refused += 1;
-                    id
+                    sqlx::query("DELETE FROM outbox WHERE id = ?")
+                        .bind(id.0.as_slice())
+                        .execute(&mut *tx)
+                        .await?;
                 }
-            };
-            sqlx::query("DELETE FROM outbox WHERE id = ?")
-                .bind(id.0.as_slice())
-                .execute(&mut *tx)
-                .await?;
+            }
         }
         tx.commit().await?;
         Ok((stored, refused))
@@ -507,11 +511,26 @@ impl Profile {
         let mut tx = self.pool.begin().await?;
         let mut docs: BTreeMap<ItemId, Incoming> = BTreeMap::new();
         let mut applied = 0;
+        let me = self.device_id();
         for log_entry in entries {
             if log_entry.seq <= row.cursor {
                 continue;
             }
             let entry = match Entry::from_bytes(&log_entry.bytes) {
+                Ok(entry) if entry.header.space == space && entry.header.author == me => {
+                    // One of ours: if it is still in the outbox, it was applied when it
+                    // was made. (A fresh profile with a reused key has no such row, and
+                    // applies its old changes like anyone else's.)
+                    let ours = sqlx::query("DELETE FROM outbox WHERE id = ?")
+                        .bind(EntryId::of(&log_entry.bytes).0.as_slice())
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    if ours > 0 {
+                        continue;
+                    }
+                    entry
+                }
                 Ok(entry) if entry.header.space == space => entry,
                 Ok(_) => {
                     tracing::warn!(seq = log_entry.seq, "entry for another space skipped");
@@ -570,6 +589,13 @@ impl Profile {
         }
         sqlx::query("UPDATE spaces SET cursor = ? WHERE id = ? AND cursor < ?")
             .bind(i64::try_from(last).unwrap_or(i64::MAX))
+            .bind(space.0.as_slice())
+            .bind(i64::try_from(last).unwrap_or(i64::MAX))
+            .execute(&mut *tx)
+            .await?;
+        // Acknowledged entries whose echo was not seen (it cannot be missed, but the
+        // outbox must not grow if it ever is): the log is past them.
+        sqlx::query("DELETE FROM outbox WHERE space = ? AND acked_seq <= ?")
             .bind(space.0.as_slice())
             .bind(i64::try_from(last).unwrap_or(i64::MAX))
             .execute(&mut *tx)

@@ -70,9 +70,14 @@ pub enum SyncError {
 }
 
 impl SyncError {
-    /// Whether retrying later may succeed (the network), or not (a refusal, a pin).
+    /// Whether retrying later may succeed (the network, a relay's own failure), or
+    /// not (a refusal, a pinned certificate that does not match).
     pub fn is_transient(&self) -> bool {
-        !matches!(self, Self::CertificateMismatch { .. } | Self::Refused { .. })
+        match self {
+            Self::CertificateMismatch { .. } => false,
+            Self::Refused { code, .. } => *code == ErrorCode::Internal,
+            _ => true,
+        }
     }
 }
 

@@ -174,6 +174,9 @@ impl Store {
 
     /// Appends checked entries, durably, and returns one verdict per entry.
     pub(crate) async fn append(&self, entries: Vec<Append>) -> Result<Vec<PushResult>, StoreError> {
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
         let (reply, answer) = oneshot::channel();
         self.writer
             .send(PushJob { entries, reply })

@@ -1,22 +1,34 @@
 #!/usr/bin/env node
 // Drives the built Bastide app in a real window: tauri-driver (port 4444) starts the
 // app through WebKitWebDriver, and this script clicks and types like a person would.
-// Usually started by run.sh, which provides the display, the session bus, the driver
-// and a fresh profile.
+// A second member is the command-line client (BASTIDE_CLI) with its own profile: it
+// joins with the code the window shows, adds and edits an event, and the window must
+// show its changes live and send desktop notifications for them.
+// Usually started by run.sh, which provides the display, the session bus, the
+// notification server, the driver and a fresh profile.
 //
 // Environment:
 //   BASTIDE_APP     path of the built app binary (required unless E2E_CAPABILITIES is set)
 //   BASTIDE_RELAY   relay address typed into "Créer un espace" (required)
+//   BASTIDE_CLI     path of the built `bastide` client, the second member (required for
+//                   the checks with a second member)
+//   E2E_NOTIFY_LOG  the JSON-lines file notify-server.py writes (required for the
+//                   notification checks)
 //   E2E_ARTIFACTS   where screenshots go (default: tests/e2e/artifacts)
 //   E2E_DRIVER_HOST, E2E_DRIVER_PORT   the WebDriver server (default 127.0.0.1:4444)
 //   E2E_TIMEOUT_MS  how long to wait for each condition (default 20000)
+//   E2E_LIVE_TIMEOUT_MS  how long another member's change may take to show up in the
+//                   window, or the window's change to reach the other member (15000)
+//   E2E_KEEP_PROFILE=1   keep the second member's profile (its path is printed)
 //   E2E_CAPABILITIES, E2E_URL   for debugging the UI alone: JSON capabilities that
 //                   replace the Tauri ones (e.g. MiniBrowser), and a page to open
 //
 // Output: one line per check, then as the last line `e2e: N passed, M failed`.
 // Exit status 0 only when every check passed.
 
-import { mkdir } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { remote } from 'webdriverio';
@@ -33,6 +45,11 @@ const config = {
   // A cold start of the app (profile creation, keys, first SQLite file) takes a
   // few seconds under Xvfb; 20 s leaves room on a loaded 2-core CI machine.
   timeout: Number(env.E2E_TIMEOUT_MS || 20000),
+  // "Within a moment": the app syncs live, so a few seconds at most; 15 s is the limit.
+  liveTimeout: Number(env.E2E_LIVE_TIMEOUT_MS || 15000),
+  cli: env.BASTIDE_CLI ?? '',
+  notifyLog: env.E2E_NOTIFY_LOG ?? '',
+  keepProfile: Boolean(env.E2E_KEEP_PROFILE),
   capabilities: env.E2E_CAPABILITIES ? JSON.parse(env.E2E_CAPABILITIES) : null,
   url: env.E2E_URL || null,
 };
@@ -41,10 +58,19 @@ const SPACE_NAME = 'Pays — agents';
 const EVENT_TITLE = 'Conseil communautaire';
 const EVENT_PLACE = 'Salle des fêtes';
 const INVITE_PREFIX = 'BSTD1-';
+// The second member's event, then its title as changed in the window, then as
+// changed again by the second member.
+const REMOTE_TITLE = 'Marché de Noël';
+const LOCAL_EDIT_TITLE = 'Marché de Noël (nocturne)';
+const REMOTE_EDIT_TITLE = 'Marché de Noël (reporté)';
+// Window widths the agenda header must fit in (the app's minimum is 900 px).
+const NARROW_WIDTH = 900;
 
 const results = [];
 /** @type {WebdriverIO.Browser | null} */
 let browser = null;
+/** The second member's profile folder, made when it joins. */
+let cliProfile = '';
 
 /** The element with that data-testid. */
 const byTestId = (id) => browser.$(`[data-testid="${id}"]`);
@@ -68,6 +94,10 @@ async function main() {
   const day = dayInAWeek();
   const start = `${day}T14:00`;
   const end = `${day}T16:00`;
+  /** Read from the window by the invitation check, given to the second member. */
+  let inviteCode = '';
+  /** The id of the event the second member adds. */
+  let remoteId = '';
 
   try {
     await check('la fenêtre de Bastide s’ouvre', [], async () => {
@@ -147,6 +177,27 @@ async function main() {
       expect(row.includes('14:00'), `the row does not show 14:00: "${row}"`);
     });
 
+    await check('l’en-tête de l’agenda tient dans la fenêtre, même à 900 px', [`créer l’espace « ${SPACE_NAME} »`], async () => {
+      const problems = await headerProblems();
+      expect(problems.length === 0, `at ${await innerWidth()} px: ${problems.join('; ')}`);
+      const relay = (await textOf(byTestId('agenda-relay'))).trim();
+      expect(!relay.includes('#'), `the header shows the whole relay address "${relay}"`);
+      // The same at the narrowest width the app allows. Some window systems refuse a
+      // size; what matters is the width the page actually got.
+      const before = await browser.getWindowSize();
+      try {
+        await browser.setWindowSize(NARROW_WIDTH, before.height);
+        await waitFor(async () => (await innerWidth()) <= NARROW_WIDTH, `the window did not narrow to ${NARROW_WIDTH} px`);
+        const narrow = await headerProblems();
+        const file = path.join(config.artifacts, `agenda-${NARROW_WIDTH}px.png`);
+        await browser.saveScreenshot(file);
+        console.log(`    capture : ${file}`);
+        expect(narrow.length === 0, `at ${await innerWidth()} px: ${narrow.join('; ')}`);
+      } finally {
+        await browser.setWindowSize(before.width, before.height).catch(() => {});
+      }
+    });
+
     await check(`le code d’invitation commence par ${INVITE_PREFIX}`, [`créer l’espace « ${SPACE_NAME} »`], async () => {
       // An event form left open by a failed check above would cover the button.
       if (await byTestId('event-dialog').isDisplayed()) await byTestId('modal-close').click();
@@ -156,6 +207,7 @@ async function main() {
       const text = (await textOf(code)).trim();
       expect(text.startsWith(INVITE_PREFIX), `invite-code reads "${text.slice(0, 40)}…"`);
       expect(text.length > INVITE_PREFIX.length + 16, `invite-code is suspiciously short: "${text}"`);
+      inviteCode = text;
       await byTestId('modal-close').click();
       await shown(code, 'the invitation dialog did not close', { gone: true });
     });
@@ -165,8 +217,102 @@ async function main() {
       await browser.saveScreenshot(file);
       console.log(`    capture : ${file}`);
     });
+    const joined = 'un second membre rejoint l’espace avec le code (bastide space join)';
+    await check(joined, [`le code d’invitation commence par ${INVITE_PREFIX}`], async () => {
+      expect(config.cli !== '', 'set BASTIDE_CLI to the built bastide client');
+      // The list shows what arrives; choosing the tab now is the last click until the
+      // second member's event must have appeared by itself.
+      await byTestId('tab-list').click();
+      cliProfile = await mkdtemp(path.join(os.tmpdir(), 'bastide-e2e-cli.'));
+      const space = await cli('space', 'join', inviteCode);
+      expect(space !== '', 'space join printed no space id');
+    });
+
+    const added = `le second membre ajoute « ${REMOTE_TITLE} » et synchronise`;
+    await check(added, [joined], async () => {
+      remoteId = await cli(
+        'agenda', 'add', REMOTE_TITLE,
+        '--start', rfc3339(`${day}T10:00`), '--end', rfc3339(`${day}T12:00`), '--place', 'Place du Marché',
+      );
+      expect(remoteId !== '', 'agenda add printed no event id');
+      await cli('sync');
+    });
+
+    const seen = `« ${REMOTE_TITLE} » apparaît dans la fenêtre sans clic`;
+    await check(seen, [added], async () => {
+      let row = '';
+      await waitFor(
+        async () => {
+          row = await rowText(REMOTE_TITLE);
+          return row !== '';
+        },
+        `no event-row shows "${REMOTE_TITLE}"`,
+        { timeout: config.liveTimeout },
+      );
+      expect(row.includes('10:00'), `the row does not show 10:00: "${row}"`);
+      expect(row.includes('Place du Marché'), `the row does not show the place: "${row}"`);
+    });
+
+    await check('capture d’écran avec l’événement du second membre', [seen], async () => {
+      const file = path.join(config.artifacts, 'agenda-second-client.png');
+      await browser.saveScreenshot(file);
+      console.log(`    capture : ${file}`);
+    });
+
+    await check(`une notification « Agenda » annonce « ${REMOTE_TITLE} »`, [added], async () => {
+      const note = await notification(`a ajouté « ${REMOTE_TITLE} »`);
+      expect(note.summary === 'Agenda', `the notification's summary is "${note.summary}"`);
+      expect(note.app_name === 'Bastide', `the notification comes from "${note.app_name}"`);
+    });
+
+    const edited = `modifié dans la fenêtre, le titre arrive chez le second membre`;
+    await check(edited, [seen], async () => {
+      await openRow(REMOTE_TITLE);
+      const title = byTestId('event-title');
+      await shown(title, 'the event form did not open');
+      const before = await title.getValue();
+      expect(before === REMOTE_TITLE, `the form shows the title "${before}"`);
+      await fillField('event-title', LOCAL_EDIT_TITLE);
+      await byTestId('event-submit').click();
+      await shown(byTestId('event-dialog'), 'the event form stayed open', { gone: true });
+      let last = '';
+      await eventually(
+        async () => {
+          await cli('sync');
+          const events = JSON.parse(await cli('agenda', 'list', '--json'));
+          const event = events.find((e) => e.id === remoteId);
+          last = event ? event.title : '(no such event)';
+          return last === LOCAL_EDIT_TITLE;
+        },
+        () => `the second member still sees the title "${last}"`,
+        { timeout: config.liveTimeout, interval: 500 },
+      );
+    });
+
+    await check('pas de notification pour sa propre modification', [edited], async () => {
+      const own = (await notifications()).filter((n) => normalise(n.body).includes(LOCAL_EDIT_TITLE));
+      expect(own.length === 0, `the window notified its own change: "${own[0]?.body}"`);
+    });
+
+    const remoteEdit = `modifié par le second membre, le titre change dans la fenêtre`;
+    await check(remoteEdit, [edited], async () => {
+      await cli('agenda', 'edit', remoteId, '--title', REMOTE_EDIT_TITLE);
+      await cli('sync');
+      await waitFor(async () => (await rowText(REMOTE_EDIT_TITLE)) !== '', `no event-row shows "${REMOTE_EDIT_TITLE}"`, {
+        timeout: config.liveTimeout,
+      });
+    });
+
+    await check(`une notification annonce la modification « ${REMOTE_EDIT_TITLE} »`, [remoteEdit], async () => {
+      const note = await notification(`a modifié « ${REMOTE_EDIT_TITLE} »`);
+      expect(note.summary === 'Agenda', `the notification's summary is "${note.summary}"`);
+    });
   } finally {
     if (browser) await browser.deleteSession().catch(() => {});
+    if (cliProfile) {
+      if (config.keepProfile) console.error(`run.mjs: second member's profile kept in ${cliProfile}`);
+      else await rm(cliProfile, { recursive: true, force: true }).catch(() => {});
+    }
   }
 
   const passed = results.filter((r) => r.ok).length;
@@ -237,12 +383,157 @@ function expect(condition, message) {
 }
 
 /** Waits until `condition` holds; the failure says what was awaited and what the UI shows. */
-async function waitFor(condition, what) {
+async function waitFor(condition, what, { timeout = config.timeout } = {}) {
   try {
-    await browser.waitUntil(condition, { timeout: config.timeout, interval: 200 });
+    await browser.waitUntil(condition, { timeout, interval: 200 });
   } catch {
-    throw new Error(`${what} (waited ${config.timeout} ms; ${await errorText()})`);
+    throw new Error(`${what} (waited ${timeout} ms; ${await errorText()})`);
   }
+}
+
+/**
+ * Calls `attempt` until it returns true or the deadline passes, for conditions
+ * outside the window (the second member, the notification log). An attempt that
+ * throws counts as "not yet"; the failure reports the last error or `describe()`.
+ */
+async function eventually(attempt, describe, { timeout = config.timeout, interval = 250 } = {}) {
+  const deadline = Date.now() + timeout;
+  let lastError = null;
+  for (;;) {
+    try {
+      if (await attempt()) return;
+      lastError = null;
+    } catch (error) {
+      lastError = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    }
+    if (Date.now() >= deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(interval, Math.max(0, deadline - Date.now()))));
+  }
+  throw new Error(`${lastError ?? describe()} (waited ${timeout} ms)`);
+}
+
+/**
+ * Runs the second member's client on its own profile and returns its trimmed
+ * output; a non-zero exit throws with the client's message.
+ */
+function cli(...args) {
+  const childEnv = { ...process.env };
+  // The window's profile must not leak in: --profile is explicit, the rest unset.
+  delete childEnv.BASTIDE_PROFILE;
+  delete childEnv.BASTIDE_SPACE;
+  return new Promise((resolve, reject) => {
+    execFile(
+      config.cli,
+      ['--profile', cliProfile, ...args],
+      { env: childEnv, timeout: 30000, maxBuffer: 4 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error) {
+          const why = stderr.trim().split('\n').pop() || error.message.split('\n')[0];
+          reject(new Error(`bastide ${args[0]} ${args[1] ?? ''}: ${why}`.replace(/ +:/, ':')));
+        } else {
+          resolve(stdout.trim());
+        }
+      },
+    );
+  });
+}
+
+/** The notifications notify-server.py has logged so far. */
+async function notifications() {
+  expect(config.notifyLog !== '', 'set E2E_NOTIFY_LOG to the notification server\'s log (run.sh does)');
+  const text = await readFile(config.notifyLog, 'utf8');
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line));
+}
+
+/** Waits for a notification whose body contains `text`, and returns it. */
+async function notification(text) {
+  let found = null;
+  let seen = [];
+  await eventually(
+    async () => {
+      seen = await notifications();
+      found = seen.find((n) => normalise(n.body).includes(text)) ?? null;
+      return found !== null;
+    },
+    () =>
+      seen.length === 0
+        ? `no notification at all in ${config.notifyLog}`
+        : `no notification contains "${text}"; bodies: ${seen.map((n) => JSON.stringify(n.body)).join(', ')}`,
+    { timeout: config.liveTimeout },
+  );
+  return found;
+}
+
+/** Spaces as people type them: no-break and narrow no-break spaces become spaces. */
+function normalise(text) {
+  return String(text ?? '').replace(/[\u00a0\u202f]/g, ' ');
+}
+
+/** The text of the first event row whose title is exactly `title`, or ''. */
+async function rowText(title) {
+  for (const row of await browser.$$('[data-testid="event-row"]')) {
+    const shown = (await textOf(row.$('.title'))).trim();
+    if (shown === title) return textOf(row);
+  }
+  return '';
+}
+
+/** Clicks the event row whose title is exactly `title`. */
+async function openRow(title) {
+  for (const row of await browser.$$('[data-testid="event-row"]')) {
+    if ((await textOf(row.$('.title'))).trim() === title) {
+      await row.click();
+      return;
+    }
+  }
+  throw new Error(`no event-row titled "${title}"`);
+}
+
+/** The page's width in CSS pixels. */
+function innerWidth() {
+  return browser.execute(() => window.innerWidth);
+}
+
+/**
+ * What is wrong with the agenda header's layout: a button cut off or out of the
+ * window, or a horizontal scrollbar in the main area. Empty when it fits.
+ */
+function headerProblems() {
+  return browser.execute(() => {
+    const problems = [];
+    const width = document.documentElement.clientWidth;
+    const main = document.querySelector('main');
+    for (const id of ['invite-open', 'event-add-open']) {
+      const node = document.querySelector(`[data-testid="${id}"]`);
+      if (!node) {
+        problems.push(`no ${id}`);
+        continue;
+      }
+      const box = node.getBoundingClientRect();
+      const limit = Math.min(width, main ? main.getBoundingClientRect().right : width);
+      if (box.right > limit + 0.5) problems.push(`${id} ends at ${Math.round(box.right)} px, past ${Math.round(limit)} px`);
+      if (node.scrollWidth > node.clientWidth + 1) problems.push(`${id}'s label is cut`);
+    }
+    if (main && main.scrollWidth > main.clientWidth + 1) {
+      problems.push(`the main area scrolls sideways (${main.scrollWidth} px in ${main.clientWidth} px)`);
+    }
+    if (document.documentElement.scrollWidth > width + 1) {
+      problems.push(`the page scrolls sideways (${document.documentElement.scrollWidth} px in ${width} px)`);
+    }
+    return problems;
+  });
+}
+
+/** A local `YYYY-MM-DDTHH:MM` as RFC 3339 with this machine's offset, as the CLI wants. */
+function rfc3339(local) {
+  const d = new Date(local);
+  const pad = (n) => String(Math.trunc(Math.abs(n))).padStart(2, '0');
+  const offset = -d.getTimezoneOffset();
+  const sign = offset >= 0 ? '+' : '-';
+  return `${local}:00${sign}${pad(offset / 60)}:${pad(offset % 60)}`;
 }
 
 /** Waits until the element is shown (or, with `gone`, no longer shown). */

@@ -383,3 +383,37 @@ async fn sqlx_entries(relay: &TestRelay) -> anyhow::Result<Vec<Vec<u8>>> {
     conn.close().await?;
     Ok(rows.into_iter().map(|(b,)| b).collect())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reinstalled_profile_with_the_same_device_key_gets_its_own_events_back() -> anyhow::Result<()> {
+    let relay = TestRelay::start().await?;
+    let (alice, _bob, space) = alice_and_bob(&relay).await?;
+    alice
+        .profile
+        .add_event(space, event("Permanence du maire", "2026-12-07T09:00:00+01:00"))
+        .await?;
+    alice.profile.sync_once().await?;
+    let code = alice.profile.invite(space).await?;
+
+    // Alice's disk is replaced; her device key survived in the keyring.
+    let key = bastide_core::device::load_or_create_file_key(&alice.dir())?;
+    let fresh = tempfile::tempdir()?;
+    let again = bastide_core::Profile::open(fresh.path(), key).await?;
+    again.join(&code).await?;
+    let report = again.sync_once().await?;
+    assert_eq!(
+        report.received, 1,
+        "entries this device wrote are applied on a fresh profile"
+    );
+    assert_eq!(
+        again
+            .events(space)
+            .await?
+            .into_iter()
+            .map(|e| e.title)
+            .collect::<Vec<_>>(),
+        vec!["Permanence du maire"]
+    );
+    again.close().await;
+    Ok(())
+}

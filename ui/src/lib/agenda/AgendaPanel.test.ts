@@ -162,6 +162,16 @@ describe('AgendaPanel', () => {
     expect(screen.getByTestId('month-view')).toBeTruthy();
   });
 
+  it('shows the relay as host:port, the full address in the tooltip', async () => {
+    const address = `quic://127.0.0.1:55568#${'ba01b7e4'.repeat(8)}`;
+    const far = backend.addSpace('Élus', address);
+    render(AgendaPanel, { space: far });
+    const relay = screen.getByTestId('agenda-relay');
+    expect(relay.textContent).toBe('127.0.0.1:55568');
+    expect(relay.closest('[title]')?.getAttribute('title')).toBe(address);
+    expect(screen.getByTestId('space-title').closest('header')?.textContent).not.toContain('ba01b7e4');
+  });
+
   it('opens the invitation dialog with the code of the space', async () => {
     render(AgendaPanel, { space });
     await fireEvent.click(screen.getByTestId('invite-open'));

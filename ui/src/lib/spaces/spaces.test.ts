@@ -91,6 +91,15 @@ describe('InviteDialog', () => {
     await waitFor(() => expect(screen.getByTestId('invite-copied').textContent).toContain('Code copié'));
   });
 
+  it('shows the relay and its certificate fingerprint, wrapped in groups', async () => {
+    const fingerprint = '0123456789abcdef'.repeat(4);
+    const space = backend.addSpace('Tourisme', `quic://relais.pays-exemple.fr:4433#${fingerprint}`);
+    render(InviteDialog, { space, onclose: vi.fn() });
+    await screen.findByTestId('invite-code');
+    expect(screen.getByTestId('invite-relay').textContent).toContain('relais.pays-exemple.fr:4433');
+    expect(screen.getByTestId('invite-fingerprint').textContent).toBe('0123 4567 89ab cdef '.repeat(4).trim());
+  });
+
   it('shows the error when the code cannot be made', async () => {
     backend.failures.set('invite_code', { code: 'not_found', message: 'no such space' });
     render(InviteDialog, { space: { id: 'gone', name: 'Ancien', relay: 'r' }, onclose: vi.fn() });
