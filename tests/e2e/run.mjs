@@ -208,6 +208,12 @@ async function main() {
       expect(text.startsWith(INVITE_PREFIX), `invite-code reads "${text.slice(0, 40)}…"`);
       expect(text.length > INVITE_PREFIX.length + 16, `invite-code is suspiciously short: "${text}"`);
       inviteCode = text;
+      const relay = (await textOf(byTestId('invite-relay'))).trim();
+      const hostPort = /^quic:\/\/([^#]+)/.exec(config.relay)?.[1] ?? config.relay;
+      expect(relay.includes(hostPort), `invite-relay reads "${relay}", not ${hostPort}`);
+      const file = path.join(config.artifacts, 'invite-dialog.png');
+      await browser.saveScreenshot(file);
+      console.log(`    capture : ${file}`);
       await byTestId('modal-close').click();
       await shown(code, 'the invitation dialog did not close', { gone: true });
     });

@@ -40,8 +40,9 @@ if [ -z "${BASTIDE_E2E_INSIDE:-}" ]; then
     dir=$(cd "$(dirname "$1")" 2>/dev/null && pwd) || return 1
     echo "$dir/$(basename "$1")"
   }
-  BASTIDE_APP=$(absolute "$BASTIDE_APP") || fail "BASTIDE_APP=$BASTIDE_APP: no such folder"
-  BASTIDE_CLI=$(absolute "$BASTIDE_CLI") || fail "BASTIDE_CLI=$BASTIDE_CLI: no such folder"
+  app=$(absolute "$BASTIDE_APP") || fail "BASTIDE_APP=$BASTIDE_APP: no such folder"
+  cli=$(absolute "$BASTIDE_CLI") || fail "BASTIDE_CLI=$BASTIDE_CLI: no such folder"
+  BASTIDE_APP=$app BASTIDE_CLI=$cli
   [ -x "$BASTIDE_APP" ] || fail "BASTIDE_APP=$BASTIDE_APP is not an executable file"
   [ -x "$BASTIDE_CLI" ] || fail "BASTIDE_CLI=$BASTIDE_CLI is not an executable file"
   export BASTIDE_APP BASTIDE_CLI BASTIDE_RELAY
