@@ -356,7 +356,7 @@ impl Profile {
     /// Rebuilds every projection from the item documents.
     pub async fn rebuild_projections(&self) -> Result<usize, Error> {
         let _write = self.write.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM events").execute(&mut *tx).await?;
         let items: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> =
             sqlx::query_as("SELECT id, space, doc FROM items WHERE kind = ?")
@@ -382,6 +382,13 @@ impl Profile {
     }
 
     // ----- items, outbox, sync -----
+
+    /// Begins a write transaction; the caller holds `self.write`. `BEGIN IMMEDIATE`
+    /// takes SQLite's write lock up front, so a transaction that reads then writes
+    /// waits for another writer instead of failing with SQLITE_BUSY_SNAPSHOT.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, Error> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
 
     fn actor(&self) -> ActorId {
         ActorId::from(self.device.device_id().0.as_slice())
@@ -424,7 +431,7 @@ impl Profile {
             &changes,
         )?;
         let bytes = entry.to_bytes();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         store_doc(&mut tx, space.id, id, agenda::KIND, doc).await?;
         sqlx::query("INSERT INTO outbox (id, space, bytes) VALUES (?, ?, ?)")
             .bind(EntryId::of(&bytes).0.as_slice())
@@ -472,7 +479,8 @@ impl Profile {
 
     /// Marks acknowledged entries, and drops permanently refused ones, from the outbox.
     pub(crate) async fn acknowledge(&self, results: &[PushResult]) -> Result<(usize, usize), Error> {
-        let mut tx = self.pool.begin().await?;
+        let _write = self.write.lock().await;
+        let mut tx = self.begin_write().await?;
         let (mut stored, mut refused) = (0, 0);
         for result in results {
             match result {
@@ -508,7 +516,7 @@ impl Profile {
         };
         let row = self.space(space).await?;
         let _write = self.write.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut docs: BTreeMap<ItemId, Incoming> = BTreeMap::new();
         let mut applied = 0;
         let me = self.device_id();

@@ -58,13 +58,13 @@ pub(crate) fn app_info(state: State<'_, AppState>) -> AppInfo {
 }
 
 #[tauri::command]
-#[instrument(skip(state), err(Debug))]
+#[instrument(skip(state), err(level = "info", Debug))]
 pub(crate) async fn list_spaces(state: State<'_, AppState>) -> Result<Vec<SpaceInfo>> {
     Ok(state.profile.spaces().await?)
 }
 
 #[tauri::command]
-#[instrument(skip(state), err(Debug))]
+#[instrument(skip(state), err(level = "info", Debug))]
 pub(crate) async fn create_space(
     state: State<'_, AppState>,
     name: String,
@@ -74,37 +74,37 @@ pub(crate) async fn create_space(
 }
 
 #[tauri::command]
-#[instrument(skip(state), err(Debug))]
+#[instrument(skip(state), err(level = "info", Debug))]
 pub(crate) async fn invite_code(state: State<'_, AppState>, space: String) -> Result<String> {
     Ok(state.profile.invite(space_id(&space)?).await?)
 }
 
 #[tauri::command]
-#[instrument(skip(state, code), err(Debug))]
+#[instrument(skip(state, code), err(level = "info", Debug))]
 pub(crate) async fn join_space(state: State<'_, AppState>, code: String) -> Result<SpaceInfo> {
     Ok(state.profile.join(&code).await?)
 }
 
 #[tauri::command]
-#[instrument(skip(state), err(Debug))]
+#[instrument(skip(state), err(level = "info", Debug))]
 pub(crate) async fn list_events(state: State<'_, AppState>, space: String) -> Result<Vec<Event>> {
     Ok(state.profile.events(space_id(&space)?).await?)
 }
 
 #[tauri::command]
-#[instrument(skip(state), err(Debug))]
+#[instrument(skip(state), err(level = "info", Debug))]
 pub(crate) async fn list_trash(state: State<'_, AppState>, space: String) -> Result<Vec<Event>> {
     Ok(state.profile.trash(space_id(&space)?).await?)
 }
 
 #[tauri::command]
-#[instrument(skip(state), err(Debug))]
+#[instrument(skip(state), err(level = "info", Debug))]
 pub(crate) async fn add_event(state: State<'_, AppState>, space: String, event: EventInput) -> Result<Event> {
     Ok(state.profile.add_event(space_id(&space)?, event).await?)
 }
 
 #[tauri::command]
-#[instrument(skip(state), err(Debug))]
+#[instrument(skip(state), err(level = "info", Debug))]
 pub(crate) async fn update_event(
     state: State<'_, AppState>,
     space: String,
@@ -118,7 +118,7 @@ pub(crate) async fn update_event(
 }
 
 #[tauri::command]
-#[instrument(skip(state), err(Debug))]
+#[instrument(skip(state), err(level = "info", Debug))]
 pub(crate) async fn delete_event(state: State<'_, AppState>, space: String, id: String) -> Result<()> {
     state
         .profile
@@ -128,7 +128,7 @@ pub(crate) async fn delete_event(state: State<'_, AppState>, space: String, id: 
 }
 
 #[tauri::command]
-#[instrument(skip(state), err(Debug))]
+#[instrument(skip(state), err(level = "info", Debug))]
 pub(crate) async fn restore_event(state: State<'_, AppState>, space: String, id: String) -> Result<()> {
     state
         .profile
