@@ -16,15 +16,24 @@ CREATE TABLE spaces (
     joined_at  TEXT NOT NULL
 ) STRICT;
 
--- One Automerge document per item, compacted (`save()`).
+-- One Automerge document per item: a compacted snapshot (`save()`) in `doc`, plus the
+-- incremental changes saved since in `item_changes` (`n_changes` of them).
 CREATE TABLE items (
     id         BLOB PRIMARY KEY NOT NULL,
     space      BLOB NOT NULL REFERENCES spaces(id),
     kind       TEXT NOT NULL,
     doc        BLOB NOT NULL,
+    n_changes  INTEGER NOT NULL DEFAULT 0,
     updated_at TEXT NOT NULL
 ) STRICT;
 CREATE INDEX items_by_space ON items(space, kind);
+
+CREATE TABLE item_changes (
+    ord   INTEGER PRIMARY KEY AUTOINCREMENT,
+    item  BLOB NOT NULL REFERENCES items(id),
+    bytes BLOB NOT NULL
+) STRICT;
+CREATE INDEX item_changes_by_item ON item_changes(item, ord);
 
 -- Sealed entries made here, in the order they were made. `acked_seq` is set when the
 -- relay acknowledges one; the row goes when the entry comes back from the relay (so

@@ -108,6 +108,24 @@ pub enum Error {
     },
 }
 
+impl Code {
+    /// Every code, for checks that the UI knows them all.
+    pub const ALL: [Code; 12] = [
+        Code::EmptyTitle,
+        Code::EndBeforeStart,
+        Code::InvalidDate,
+        Code::InvalidInvitation,
+        Code::ExpiredInvitation,
+        Code::AlreadyMember,
+        Code::RelayUnreachable,
+        Code::CertificateMismatch,
+        Code::RelayRefused,
+        Code::NotFound,
+        Code::InvalidInput,
+        Code::Internal,
+    ];
+}
+
 impl Error {
     /// The code the UI branches on.
     pub fn code(&self) -> Code {
@@ -138,5 +156,51 @@ impl From<FrameError> for Error {
         Self::Sync(crate::sync::SyncError::from(
             bastide_proto::io::FrameIoError::from(e),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The UI keeps its own list of codes, each with a French sentence: a code it
+    /// does not list would reach the user as "unexpected error".
+    /// Fails to compile when a code is added without adding it to [`Code::ALL`].
+    #[allow(dead_code)]
+    fn all_is_complete(code: Code) -> usize {
+        match code {
+            Code::EmptyTitle
+            | Code::EndBeforeStart
+            | Code::InvalidDate
+            | Code::InvalidInvitation
+            | Code::ExpiredInvitation
+            | Code::AlreadyMember
+            | Code::RelayUnreachable
+            | Code::CertificateMismatch
+            | Code::RelayRefused
+            | Code::NotFound
+            | Code::InvalidInput
+            | Code::Internal => Code::ALL.len(),
+        }
+    }
+
+    #[test]
+    fn the_ui_knows_every_error_code() {
+        let types = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/lib/types.ts"))
+            .expect("ui/src/lib/types.ts is readable");
+        let errors = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/lib/errors.ts"))
+            .expect("ui/src/lib/errors.ts is readable");
+        for code in Code::ALL {
+            let name = serde_json::to_value(code).unwrap();
+            let name = name.as_str().unwrap();
+            assert!(
+                types.contains(&format!("'{name}'")),
+                "ERROR_CODES in types.ts lacks {name}"
+            );
+            assert!(
+                errors.contains(&format!("{name}:")),
+                "errors.ts has no sentence for {name}"
+            );
+        }
     }
 }

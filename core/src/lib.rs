@@ -27,6 +27,7 @@ pub mod agenda;
 pub mod device;
 mod error;
 pub mod invite;
+mod items;
 pub mod live;
 mod profile;
 mod store;

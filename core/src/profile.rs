@@ -15,6 +15,7 @@ use tokio::sync::{Mutex, broadcast, watch};
 use crate::agenda::{self, Event, EventInput};
 use crate::error::Error;
 use crate::invite::{self, Invitation};
+use crate::items::{self, Item, Items};
 use crate::sync::RelayConnection;
 
 /// Entries pushed per request: big enough to amortise a round trip on a slow line,
@@ -78,6 +79,8 @@ pub struct Profile {
     display_name: String,
     /// Serialises write transactions: one item read-modify-write at a time.
     write: Mutex<()>,
+    /// Item documents loaded last.
+    items: Items,
     outbox: watch::Sender<u64>,
     changes: broadcast::Sender<Changed>,
     spaces_changed: watch::Sender<u64>,
@@ -109,6 +112,7 @@ impl Profile {
             device,
             display_name,
             write: Mutex::new(()),
+            items: Items::default(),
             outbox: watch::channel(0).0,
             changes,
             spaces_changed,
@@ -296,9 +300,19 @@ impl Profile {
         let row = self.space(space).await?;
         let _write = self.write.lock().await;
         let id = ItemId::random();
-        let mut doc = AutoCommit::new().with_actor(self.actor());
-        agenda::write(&mut doc, &checked, &self.display_name, OffsetDateTime::now_utc())?;
-        self.commit_local(&row, id, &mut doc, &[]).await
+        let mut item = Item {
+            space,
+            kind: agenda::KIND.to_owned(),
+            doc: AutoCommit::new().with_actor(self.actor()),
+            stored: false,
+        };
+        agenda::write(
+            &mut item.doc,
+            &checked,
+            &self.display_name,
+            OffsetDateTime::now_utc(),
+        )?;
+        self.commit_local(&row, id, item, &[]).await
     }
 
     /// Changes an event (also one in the trash).
@@ -306,10 +320,15 @@ impl Profile {
         let checked = input.check()?;
         let row = self.space(space).await?;
         let _write = self.write.lock().await;
-        let mut doc = self.load_item(space, id, agenda::KIND).await?;
-        let heads = doc.get_heads();
-        agenda::write(&mut doc, &checked, &self.display_name, OffsetDateTime::now_utc())?;
-        self.commit_local(&row, id, &mut doc, &heads).await
+        let mut item = self.take_item(space, id, agenda::KIND).await?;
+        let heads = item.doc.get_heads();
+        agenda::write(
+            &mut item.doc,
+            &checked,
+            &self.display_name,
+            OffsetDateTime::now_utc(),
+        )?;
+        self.commit_local(&row, id, item, &heads).await
     }
 
     /// Moves an event to the trash.
@@ -325,10 +344,15 @@ impl Profile {
     async fn set_deleted(&self, space: SpaceId, id: ItemId, deleted: bool) -> Result<Event, Error> {
         let row = self.space(space).await?;
         let _write = self.write.lock().await;
-        let mut doc = self.load_item(space, id, agenda::KIND).await?;
-        let heads = doc.get_heads();
-        agenda::set_deleted(&mut doc, deleted, &self.display_name, OffsetDateTime::now_utc())?;
-        self.commit_local(&row, id, &mut doc, &heads).await
+        let mut item = self.take_item(space, id, agenda::KIND).await?;
+        let heads = item.doc.get_heads();
+        agenda::set_deleted(
+            &mut item.doc,
+            deleted,
+            &self.display_name,
+            OffsetDateTime::now_utc(),
+        )?;
+        self.commit_local(&row, id, item, &heads).await
     }
 
     /// The events of a space (not in the trash), by start.
@@ -358,24 +382,21 @@ impl Profile {
         let _write = self.write.lock().await;
         let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM events").execute(&mut *tx).await?;
-        let items: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> =
-            sqlx::query_as("SELECT id, space, doc FROM items WHERE kind = ?")
-                .bind(agenda::KIND)
-                .fetch_all(&mut *tx)
-                .await?;
-        let count = items.len();
-        for (id, space, doc) in items {
+        let ids: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT id FROM items WHERE kind = ?")
+            .bind(agenda::KIND)
+            .fetch_all(&mut *tx)
+            .await?;
+        let count = ids.len();
+        for (id,) in ids {
             let id = ItemId(
                 id.try_into()
                     .map_err(|_| Error::InvalidInput("corrupt item id".into()))?,
             );
-            let space = SpaceId(
-                space
-                    .try_into()
-                    .map_err(|_| Error::InvalidInput("corrupt space id".into()))?,
-            );
-            let doc = AutoCommit::load(&doc)?;
-            agenda::project(&mut tx, space, id, &agenda::read(&doc, space, id)).await?;
+            let Some(item) = items::load(&mut tx, id).await? else {
+                continue;
+            };
+            let event = agenda::read(&item.doc, item.space, id);
+            agenda::project(&mut tx, item.space, id, &event).await?;
         }
         tx.commit().await?;
         Ok(count)
@@ -394,33 +415,39 @@ impl Profile {
         ActorId::from(self.device.device_id().0.as_slice())
     }
 
-    async fn load_item(&self, space: SpaceId, id: ItemId, kind: &str) -> Result<AutoCommit, Error> {
-        let row: Option<(Vec<u8>,)> =
-            sqlx::query_as("SELECT doc FROM items WHERE id = ? AND space = ? AND kind = ?")
-                .bind(id.0.as_slice())
-                .bind(space.0.as_slice())
-                .bind(kind)
-                .fetch_optional(&self.pool)
-                .await?;
-        let (bytes,) = row.ok_or_else(|| Error::ItemNotFound(id.to_string()))?;
-        Ok(AutoCommit::load(&bytes)?.with_actor(self.actor()))
+    /// Takes an item of `space` and `kind` out of the cache or off the disk, ready to
+    /// be edited by this device. The caller holds the write lock.
+    async fn take_item(&self, space: SpaceId, id: ItemId, kind: &str) -> Result<Item, Error> {
+        let mut conn = self.pool.acquire().await?;
+        match self.items.take(&mut conn, id).await? {
+            Some(mut item) if item.space == space && item.kind == kind => {
+                item.doc.set_actor(self.actor());
+                Ok(item)
+            }
+            Some(other) => {
+                self.items.keep(id, other);
+                Err(Error::ItemNotFound(id.to_string()))
+            }
+            None => Err(Error::ItemNotFound(id.to_string())),
+        }
     }
 
-    /// Seals the changes made to `doc` since `heads` and commits document, outbox entry
-    /// and projection in one transaction. The caller holds the write lock.
+    /// Seals the changes made to the item since `heads` and commits document, outbox
+    /// entry and projection in one transaction. The caller holds the write lock.
     async fn commit_local(
         &self,
         space: &SpaceRow,
         id: ItemId,
-        doc: &mut AutoCommit,
+        mut item: Item,
         heads: &[ChangeHash],
     ) -> Result<Event, Error> {
-        let event = agenda::read(doc, space.id, id);
-        if doc.get_heads() == heads {
+        let event = agenda::read(&item.doc, space.id, id);
+        if item.doc.get_heads() == heads {
             // Nothing changed: no entry to send.
+            self.items.keep(id, item);
             return Ok(event);
         }
-        let changes = doc.save_after(heads);
+        let changes = item.doc.save_after(heads);
         let entry = Entry::seal(
             &self.device,
             space.id,
@@ -432,7 +459,7 @@ impl Profile {
         )?;
         let bytes = entry.to_bytes();
         let mut tx = self.begin_write().await?;
-        store_doc(&mut tx, space.id, id, agenda::KIND, doc).await?;
+        items::save(&mut tx, id, &mut item, &changes).await?;
         sqlx::query("INSERT INTO outbox (id, space, bytes) VALUES (?, ?, ?)")
             .bind(EntryId::of(&bytes).0.as_slice())
             .bind(space.id.0.as_slice())
@@ -441,6 +468,7 @@ impl Profile {
             .await?;
         agenda::project(&mut tx, space.id, id, &event).await?;
         tx.commit().await?;
+        self.items.keep(id, item);
         self.outbox.send_modify(|n| *n += 1);
         let item = ChangedItem {
             id,
@@ -560,7 +588,8 @@ impl Profile {
             let incoming = match docs.entry(item) {
                 std::collections::btree_map::Entry::Occupied(slot) => slot.into_mut(),
                 std::collections::btree_map::Entry::Vacant(slot) => {
-                    let Some(loaded) = Incoming::load(&mut tx, space, item, entry.header.author).await?
+                    let Some(loaded) =
+                        Incoming::load(&mut tx, &self.items, space, item, entry.header.author).await?
                     else {
                         tracing::warn!(seq = log_entry.seq, %item, "entry for an item of another space skipped");
                         continue;
@@ -568,7 +597,7 @@ impl Profile {
                     slot.insert(loaded)
                 }
             };
-            if let Err(error) = incoming.doc.load_incremental(&body) {
+            if let Err(error) = incoming.item.doc.load_incremental(&body) {
                 tracing::warn!(seq = log_entry.seq, %error, "entry with unreadable changes skipped");
                 continue;
             }
@@ -577,23 +606,25 @@ impl Profile {
             applied += 1;
         }
         let mut changed = Vec::new();
-        for (item, mut incoming) in docs {
-            incoming.keep_pending(&mut tx, item).await?;
-            let doc = &mut incoming.doc;
-            let kind = agenda::kind_of(doc).unwrap_or_else(|| "unknown".into());
-            store_doc(&mut tx, space, item, &kind, doc).await?;
-            if kind == agenda::KIND {
-                let event = agenda::read(doc, space, item);
-                agenda::project(&mut tx, space, item, &event).await?;
-                let (created, author) = (incoming.created, incoming.author);
+        let mut touched = Vec::with_capacity(docs.len());
+        for (id, mut incoming) in docs {
+            incoming.keep_pending(&mut tx, id).await?;
+            let item = &mut incoming.item;
+            item.kind = agenda::kind_of(&item.doc).unwrap_or_else(|| "unknown".into());
+            let changes = item.doc.save_after(&incoming.heads);
+            items::save(&mut tx, id, item, &changes).await?;
+            if item.kind == agenda::KIND {
+                let event = agenda::read(&item.doc, space, id);
+                agenda::project(&mut tx, space, id, &event).await?;
                 changed.push(ChangedItem {
-                    id: item,
-                    created,
+                    id,
+                    created: incoming.created,
                     title: event.title,
                     by: event.updated_by,
-                    author,
+                    author: incoming.author,
                 });
             }
+            touched.push((id, incoming.item));
         }
         sqlx::query("UPDATE spaces SET cursor = ? WHERE id = ? AND cursor < ?")
             .bind(i64::try_from(last).unwrap_or(i64::MAX))
@@ -609,6 +640,9 @@ impl Profile {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        for (id, item) in touched {
+            self.items.keep(id, item);
+        }
         if !changed.is_empty() {
             let _ = self.changes.send(Changed {
                 space,
@@ -697,12 +731,14 @@ impl Profile {
 
 /// An item receiving remote entries within one transaction.
 struct Incoming {
-    doc: AutoCommit,
+    item: Item,
+    /// The document's heads before this transaction: what changed since is saved.
+    heads: Vec<ChangeHash>,
     /// Whether this profile had never seen the item.
     created: bool,
     /// The author of the last entry applied.
     author: DeviceId,
-    /// Every change body fed to `doc` in this transaction, pending ones included.
+    /// Every change body fed to the document in this transaction, pending ones included.
     bodies: Vec<Vec<u8>>,
 }
 
@@ -711,26 +747,40 @@ impl Incoming {
     /// belongs to another space (an entry trying to reach across spaces).
     async fn load(
         conn: &mut SqliteConnection,
+        items: &Items,
         space: SpaceId,
-        item: ItemId,
+        id: ItemId,
         author: DeviceId,
     ) -> Result<Option<Self>, Error> {
-        let (mut doc, created) = match load_doc(conn, item).await? {
-            Some((owner, _)) if owner != space => return Ok(None),
-            Some((_, doc)) => (doc, false),
-            None => (AutoCommit::new(), true),
+        let (mut item, created) = match items.take(conn, id).await? {
+            Some(other) if other.space != space => {
+                items.keep(id, other);
+                return Ok(None);
+            }
+            Some(item) => (item, false),
+            None => {
+                let fresh = Item {
+                    space,
+                    kind: "unknown".into(),
+                    doc: AutoCommit::new(),
+                    stored: false,
+                };
+                (fresh, true)
+            }
         };
+        let heads = item.doc.get_heads();
         let pending: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT body FROM pending_changes WHERE item = ?")
-            .bind(item.0.as_slice())
+            .bind(id.0.as_slice())
             .fetch_all(&mut *conn)
             .await?;
         let mut bodies = Vec::with_capacity(pending.len());
         for (body,) in pending {
-            doc.load_incremental(&body)?;
+            item.doc.load_incremental(&body)?;
             bodies.push(body);
         }
         Ok(Some(Self {
-            doc,
+            item,
+            heads,
             created,
             author,
             bodies,
@@ -739,17 +789,17 @@ impl Incoming {
 
     /// Keeps every body for next time while the document still misses dependencies
     /// (Automerge holds such changes in memory only, not in `save()`).
-    async fn keep_pending(&mut self, conn: &mut SqliteConnection, item: ItemId) -> Result<(), Error> {
+    async fn keep_pending(&mut self, conn: &mut SqliteConnection, id: ItemId) -> Result<(), Error> {
         sqlx::query("DELETE FROM pending_changes WHERE item = ?")
-            .bind(item.0.as_slice())
+            .bind(id.0.as_slice())
             .execute(&mut *conn)
             .await?;
-        if self.doc.get_missing_deps(&[]).is_empty() {
+        if self.item.doc.get_missing_deps(&[]).is_empty() {
             return Ok(());
         }
         for body in &self.bodies {
             sqlx::query("INSERT INTO pending_changes (item, body) VALUES (?, ?)")
-                .bind(item.0.as_slice())
+                .bind(id.0.as_slice())
                 .bind(body.as_slice())
                 .execute(&mut *conn)
                 .await?;
@@ -758,45 +808,7 @@ impl Incoming {
     }
 }
 
-/// An item's space and document, if this profile has it.
-async fn load_doc(conn: &mut SqliteConnection, id: ItemId) -> Result<Option<(SpaceId, AutoCommit)>, Error> {
-    let row: Option<(Vec<u8>, Vec<u8>)> = sqlx::query_as("SELECT space, doc FROM items WHERE id = ?")
-        .bind(id.0.as_slice())
-        .fetch_optional(&mut *conn)
-        .await?;
-    let Some((space, bytes)) = row else {
-        return Ok(None);
-    };
-    let space = SpaceId(
-        space
-            .try_into()
-            .map_err(|_| Error::InvalidInput("corrupt space id".into()))?,
-    );
-    Ok(Some((space, AutoCommit::load(&bytes)?)))
-}
-
-async fn store_doc(
-    conn: &mut SqliteConnection,
-    space: SpaceId,
-    id: ItemId,
-    kind: &str,
-    doc: &mut AutoCommit,
-) -> Result<(), Error> {
-    sqlx::query(
-        "INSERT INTO items (id, space, kind, doc, updated_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, doc = excluded.doc, updated_at = excluded.updated_at",
-    )
-    .bind(id.0.as_slice())
-    .bind(space.0.as_slice())
-    .bind(kind)
-    .bind(doc.save())
-    .bind(now_text())
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-fn now_text() -> String {
+pub(crate) fn now_text() -> String {
     OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()

@@ -228,3 +228,36 @@ fn shuffle<T>(items: &mut [T], mut seed: u64) {
         items.swap(i, j);
     }
 }
+
+#[tokio::test]
+async fn a_long_edited_item_is_compacted_and_reads_back_the_same_after_reopening() {
+    let space = SpaceId::random();
+    let key = SpaceKey::generate();
+    let dir = tempfile::tempdir().unwrap();
+    let device = DeviceKey::generate();
+    let p = Profile::open(dir.path(), device.clone()).await.unwrap();
+    p.insert_space(space, "Pays — agents", &RELAY.parse().unwrap(), &key, 0)
+        .await
+        .unwrap();
+    let id: ItemId = p.add_event(space, input("v0")).await.unwrap().id.parse().unwrap();
+    for n in 1..=100 {
+        p.update_event(space, id, input(&format!("v{n}"))).await.unwrap();
+    }
+    let before = p.event(space, id).await.unwrap();
+    let (increments,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM item_changes")
+        .fetch_one(&p.pool)
+        .await
+        .unwrap();
+    assert!(
+        increments < 32,
+        "100 edits leave fewer increments than the compaction threshold ({increments})"
+    );
+    p.close().await;
+
+    // A fresh process: no cached document, only the snapshot and its increments.
+    let again = Profile::open(dir.path(), device).await.unwrap();
+    again.rebuild_projections().await.unwrap();
+    assert_eq!(again.event(space, id).await.unwrap(), before);
+    let edited = again.update_event(space, id, input("v101")).await.unwrap();
+    assert_eq!(edited.title, "v101", "the reloaded document takes new edits");
+}

@@ -14,6 +14,8 @@ const SENTENCES: Record<ErrorCode, string> = {
     'Le relais ne répond pas. Vérifiez son adresse et votre connexion ; vos modifications restent enregistrées sur cet ordinateur.',
   certificate_mismatch:
     'Le relais ne présente pas le certificat attendu. Par sécurité, la connexion a été refusée : contactez l’administrateur.',
+  relay_refused:
+    'Le relais a refusé l’accès à cet espace : le code d’invitation est peut-être erroné ou révoqué. Contactez l’administrateur de l’espace.',
   not_found: 'Élément introuvable. Il a peut-être été supprimé entre-temps.',
   invalid_input: 'Certaines informations saisies ne sont pas valides.',
   internal: 'Une erreur inattendue s’est produite. Réessayez ; si elle persiste, contactez l’assistance.',

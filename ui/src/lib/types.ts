@@ -58,6 +58,8 @@ export interface SyncStatus {
   pending: number;
   /** The last sync failure: an error code (see errors.ts) or a technical sentence. */
   lastError: string | null;
+  /** The technical detail of that failure, in English. */
+  lastErrorDetail?: string | null;
   /** RFC 3339 time of the last successful exchange with the relay. */
   lastSync: string | null;
 }
@@ -77,6 +79,7 @@ export const ERROR_CODES = [
   'already_member',
   'relay_unreachable',
   'certificate_mismatch',
+  'relay_refused',
   'not_found',
   'invalid_input',
   'internal',
