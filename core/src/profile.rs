@@ -597,17 +597,13 @@ impl Profile {
                     slot.insert(loaded)
                 }
             };
-            if let Err(error) = incoming.item.doc.load_incremental(&body) {
-                tracing::warn!(seq = log_entry.seq, %error, "entry with unreadable changes skipped");
-                continue;
-            }
-            incoming.bodies.push(body);
+            incoming.arrived.push((log_entry.seq, body));
             incoming.author = entry.header.author;
-            applied += 1;
         }
         let mut changed = Vec::new();
         let mut touched = Vec::with_capacity(docs.len());
         for (id, mut incoming) in docs {
+            applied += incoming.apply();
             incoming.keep_pending(&mut tx, id).await?;
             let item = &mut incoming.item;
             item.kind = agenda::kind_of(&item.doc).unwrap_or_else(|| "unknown".into());
@@ -740,6 +736,8 @@ struct Incoming {
     author: DeviceId,
     /// Every change body fed to the document in this transaction, pending ones included.
     bodies: Vec<Vec<u8>>,
+    /// Bodies received in this batch, with their sequence numbers, not yet applied.
+    arrived: Vec<(u64, Vec<u8>)>,
 }
 
 impl Incoming {
@@ -784,7 +782,25 @@ impl Incoming {
             created,
             author,
             bodies,
+            arrived: Vec::new(),
         }))
+    }
+
+    /// Applies the bodies that arrived, one at a time: Automerge skips what follows an
+    /// unreadable chunk in one call (a "partial load"), so concatenating them would let
+    /// one bad entry hide the good ones after it. Returns how many were fed.
+    fn apply(&mut self) -> usize {
+        let mut applied = 0;
+        for (seq, body) in std::mem::take(&mut self.arrived) {
+            match self.item.doc.load_incremental(&body) {
+                Ok(_) => {
+                    applied += 1;
+                    self.bodies.push(body);
+                }
+                Err(error) => tracing::warn!(seq, %error, "entry with unreadable changes skipped"),
+            }
+        }
+        applied
     }
 
     /// Keeps every body for next time while the document still misses dependencies

@@ -261,3 +261,41 @@ async fn a_long_edited_item_is_compacted_and_reads_back_the_same_after_reopening
     let edited = again.update_event(space, id, input("v101")).await.unwrap();
     assert_eq!(edited.title, "v101", "the reloaded document takes new edits");
 }
+
+#[tokio::test]
+async fn an_unreadable_change_in_a_batch_does_not_stop_the_others() {
+    let space = SpaceId::random();
+    let key = SpaceKey::generate();
+    let (_a, alice) = replica(space, &key).await;
+    let (_b, bob) = replica(space, &key).await;
+    let event = alice.add_event(space, input("Conseil")).await.unwrap();
+    let id: ItemId = event.id.parse().unwrap();
+    let mut changed = input("Conseil communautaire");
+    changed.place = "Mairie".into();
+    alice.update_event(space, id, changed).await.unwrap();
+    let mut entries = drain(&alice, space).await;
+    // A member's buggy client sends garbage for the same item, between the two.
+    let buggy = DeviceKey::generate();
+    let garbage = Entry::seal(&buggy, space, id, EntryKind::Change, 0, &key, b"not automerge").unwrap();
+    entries.insert(1, garbage.to_bytes());
+    let log: Vec<LogEntry> = entries
+        .into_iter()
+        .enumerate()
+        .map(|(n, bytes)| LogEntry {
+            seq: n as u64 + 1,
+            bytes,
+        })
+        .collect();
+    bob.apply_remote(space, &log).await.unwrap();
+    let seen = bob.event(space, id).await.unwrap();
+    assert_eq!(
+        (seen.title.as_str(), seen.place.as_str()),
+        ("Conseil communautaire", "Mairie"),
+        "the changes after the garbage apply too"
+    );
+    assert_eq!(
+        bob.cursor(space).await.unwrap(),
+        3,
+        "the cursor passes the bad entry too"
+    );
+}
