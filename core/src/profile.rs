@@ -318,17 +318,8 @@ impl Profile {
     /// Changes an event (also one in the trash).
     pub async fn update_event(&self, space: SpaceId, id: ItemId, input: EventInput) -> Result<Event, Error> {
         let checked = input.check()?;
-        let row = self.space(space).await?;
-        let _write = self.write.lock().await;
-        let mut item = self.take_item(space, id, agenda::KIND).await?;
-        let heads = item.doc.get_heads();
-        agenda::write(
-            &mut item.doc,
-            &checked,
-            &self.display_name,
-            OffsetDateTime::now_utc(),
-        )?;
-        self.commit_local(&row, id, item, &heads).await
+        self.edit_event(space, id, |doc, by, now| agenda::write(doc, &checked, by, now))
+            .await
     }
 
     /// Moves an event to the trash.
@@ -342,16 +333,27 @@ impl Profile {
     }
 
     async fn set_deleted(&self, space: SpaceId, id: ItemId, deleted: bool) -> Result<Event, Error> {
+        self.edit_event(space, id, |doc, by, now| {
+            agenda::set_deleted(doc, deleted, by, now)
+        })
+        .await
+    }
+
+    /// Applies `edit` to an existing event and commits it (or nothing, if it changed
+    /// nothing). `edit` gets the document, the signing name and the time.
+    async fn edit_event(
+        &self,
+        space: SpaceId,
+        id: ItemId,
+        edit: impl FnOnce(&mut AutoCommit, &str, OffsetDateTime) -> Result<(), Error>,
+    ) -> Result<Event, Error> {
         let row = self.space(space).await?;
         let _write = self.write.lock().await;
         let mut item = self.take_item(space, id, agenda::KIND).await?;
         let heads = item.doc.get_heads();
-        agenda::set_deleted(
-            &mut item.doc,
-            deleted,
-            &self.display_name,
-            OffsetDateTime::now_utc(),
-        )?;
+        // On error the taken document (maybe half edited) is dropped, not cached: the
+        // next use reloads it from disk.
+        edit(&mut item.doc, &self.display_name, OffsetDateTime::now_utc())?;
         self.commit_local(&row, id, item, &heads).await
     }
 
