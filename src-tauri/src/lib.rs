@@ -4,6 +4,7 @@
 
 mod commands;
 mod keys;
+mod logs;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,7 +14,6 @@ use bastide_core::live::{self, SyncStatus};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager};
 use tokio::sync::watch;
-use tracing_subscriber::EnvFilter;
 
 pub use keys::KeyStore;
 
@@ -59,12 +59,9 @@ pub struct AppState {
 
 /// Starts the app.
 pub fn run() {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
-        .with_writer(std::io::stderr)
-        .init();
     let result = tauri::Builder::default()
         .setup(|app| {
+            logs::init(app.path().app_log_dir().ok());
             let state = open(app.handle())?;
             app.manage(state);
             Ok(())
