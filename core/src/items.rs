@@ -9,7 +9,7 @@
 //! Every method runs under the profile's write lock, inside its write transaction; a
 //! document goes back to the cache only once that transaction has committed.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use automerge::AutoCommit;
@@ -39,7 +39,7 @@ pub(crate) struct Item {
     pub(crate) stored: bool,
 }
 
-/// The cache of loaded documents, least recently used first out.
+/// The cache of loaded documents; the least recently kept goes first when it is full.
 #[derive(Default)]
 pub(crate) struct Items {
     cache: Mutex<Cache>,
@@ -47,15 +47,16 @@ pub(crate) struct Items {
 
 #[derive(Default)]
 struct Cache {
-    docs: HashMap<ItemId, Item>,
-    order: VecDeque<ItemId>,
+    /// Each document with the tick it was last kept at.
+    docs: HashMap<ItemId, (u64, Item)>,
+    tick: u64,
 }
 
 impl Items {
     /// Takes the item out of the cache, or loads it from disk; `None` if unknown.
     /// Give it back with [`Items::keep`] after the transaction commits.
     pub(crate) async fn take(&self, conn: &mut SqliteConnection, id: ItemId) -> Result<Option<Item>, Error> {
-        if let Some(item) = self.lock().docs.remove(&id) {
+        if let Some((_, item)) = self.lock().docs.remove(&id) {
             return Ok(Some(item));
         }
         load(conn, id).await
@@ -65,19 +66,15 @@ impl Items {
     pub(crate) fn keep(&self, id: ItemId, mut item: Item) {
         item.stored = true;
         let mut cache = self.lock();
-        if cache.docs.insert(id, item).is_none() {
-            cache.order.push_back(id);
-        }
-        while cache.docs.len() > CACHE_SIZE {
-            let Some(oldest) = cache.order.pop_front() else {
-                break;
-            };
-            cache.docs.remove(&oldest);
-        }
-        // Ids taken and never given back linger in `order`; drop them now and then.
-        if cache.order.len() > 2 * CACHE_SIZE {
-            let Cache { docs, order } = &mut *cache;
-            order.retain(|id| docs.contains_key(id));
+        cache.tick += 1;
+        let tick = cache.tick;
+        cache.docs.insert(id, (tick, item));
+        if cache.docs.len() > CACHE_SIZE {
+            // A scan of CACHE_SIZE entries, only when a new document pushes one out.
+            let oldest = cache.docs.iter().min_by_key(|(_, (t, _))| *t).map(|(id, _)| *id);
+            if let Some(oldest) = oldest {
+                cache.docs.remove(&oldest);
+            }
         }
     }
 

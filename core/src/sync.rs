@@ -216,10 +216,12 @@ impl RelayConnection {
         })
     }
 
-    /// Closes the connection politely.
+    /// Closes the connection politely. The endpoint lingers in the background until the
+    /// relay has the close (QUIC's draining takes a few round trips); nobody waits on it.
     pub async fn close(self) {
         self.connection.close(0u32.into(), b"bye");
-        self.endpoint.wait_idle().await;
+        let endpoint = self.endpoint;
+        tokio::spawn(async move { endpoint.wait_idle().await });
     }
 
     /// Resolves when the connection is lost.

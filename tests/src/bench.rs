@@ -101,6 +101,7 @@ async fn convergence(relay: &TestRelay, offline: usize) -> anyhow::Result<()> {
     let started = Instant::now();
     let (ra, rb) = tokio::join!(a.profile.sync_once(), b.profile.sync_once());
     let (ra, rb) = (ra?, rb?);
+    let first_round = started.elapsed();
     // Whoever pushed first has not yet seen the other's entries: one more pull each.
     let (ra2, rb2) = tokio::join!(a.profile.sync_once(), b.profile.sync_once());
     let (ra2, rb2) = (ra2?, rb2?);
@@ -109,8 +110,9 @@ async fn convergence(relay: &TestRelay, offline: usize) -> anyhow::Result<()> {
     let eb = b.profile.events(space).await?;
     anyhow::ensure!(ea == eb, "clients did not converge");
     println!(
-        "convergence of {offline} offline edits on each of two clients: {:.0} ms (pushed {} + {}, received {} + {}; {} events each)",
+        "convergence of {offline} offline edits on each of two clients: {:.0} ms, first round {:.0} ms (pushed {} + {}, received {} + {}; {} events each)",
         ms(elapsed),
+        ms(first_round),
         ra.pushed + ra2.pushed,
         rb.pushed + rb2.pushed,
         ra.received + ra2.received,
