@@ -70,6 +70,14 @@ hex_id!(
     /// An entry: the BLAKE3 hash of its encoded bytes.
     EntryId, 32, "entry"
 );
+hex_id!(
+    /// A person in a space (with one or more devices): 16 random bytes.
+    MemberId, 16, "member"
+);
+hex_id!(
+    /// A membership operation: the BLAKE3 hash of its encoded bytes.
+    OpId, 32, "operation"
+);
 
 impl SpaceId {
     /// A new random space id.
@@ -80,6 +88,13 @@ impl SpaceId {
 
 impl ItemId {
     /// A new random item id.
+    pub fn random() -> Self {
+        Self(crate::random_bytes())
+    }
+}
+
+impl MemberId {
+    /// A new random member id.
     pub fn random() -> Self {
         Self(crate::random_bytes())
     }
