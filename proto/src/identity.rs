@@ -47,6 +47,17 @@ impl DeviceKey {
     pub fn sign(&self, message: &[u8]) -> [u8; 64] {
         self.0.sign(message).to_bytes()
     }
+
+    /// The device's X25519 secret, for key shares sealed to it. Derived from the
+    /// signing secret with its own context, so the keyring holds one secret per device.
+    pub(crate) fn x25519_secret(&self) -> x25519_dalek::StaticSecret {
+        x25519_dalek::StaticSecret::from(blake3::derive_key("bastide/1 device x25519", &self.0.to_bytes()))
+    }
+
+    /// The device's X25519 public key, published in the membership log.
+    pub fn x25519_public(&self) -> [u8; 32] {
+        x25519_dalek::PublicKey::from(&self.x25519_secret()).to_bytes()
+    }
 }
 
 impl std::fmt::Debug for DeviceKey {

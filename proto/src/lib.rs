@@ -37,6 +37,7 @@ pub mod identity;
 pub mod ids;
 #[cfg(feature = "io")]
 pub mod io;
+pub mod keyshare;
 pub mod membership;
 pub mod relay_addr;
 pub mod wire;
@@ -45,6 +46,7 @@ pub use entry::{Entry, EntryError, EntryHeader, EntryKind, SpaceKey};
 pub use frame::{FrameError, FrameReader, MAX_FRAME_LEN};
 pub use identity::{DeviceKey, SignatureError};
 pub use ids::{DeviceId, EntryId, IdError, ItemId, MemberId, OpId, SpaceId};
+pub use keyshare::{KeyShare, KeyShareError};
 pub use relay_addr::{RelayAddr, RelayAddrError};
 
 /// The ALPN protocol name clients and relays speak.
