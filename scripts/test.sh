@@ -40,4 +40,10 @@ if ! start_relay "${CARGO_TARGET_DIR:-target}/debug/bastide-relay" 127.0.0.1:0 "
   exit 1
 fi
 export BASTIDE_CLI=${CARGO_TARGET_DIR:-target}/debug/bastide
-BASTIDE_APP=${CARGO_TARGET_DIR:-target}/debug/bastide-app BASTIDE_RELAY=$RELAY tests/e2e/run.sh
+e2e_out=$relay_data/e2e.out
+status=0
+BASTIDE_APP=${CARGO_TARGET_DIR:-target}/debug/bastide-app BASTIDE_RELAY=$RELAY tests/e2e/run.sh 2>&1 |
+  tee "$e2e_out" || status=$?
+# X clients complain on stderr as Xvfb goes away; repeat the summary as the last line.
+grep '^e2e: ' "$e2e_out" | tail -n 1 || echo "e2e: 0 passed, 1 failed"
+exit "$status"
