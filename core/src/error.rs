@@ -1,6 +1,6 @@
 //! Errors of the core API, with the stable codes the UI branches on.
 
-use bastide_proto::{EntryError, FrameError, IdError, RelayAddrError};
+use bastide_proto::{EntryError, IdError, RelayAddrError};
 use serde::Serialize;
 
 /// What the UI needs to know about an error to say it in French. Only the cases the UI
@@ -148,14 +148,6 @@ impl Error {
                 Code::Internal
             }
         }
-    }
-}
-
-impl From<FrameError> for Error {
-    fn from(e: FrameError) -> Self {
-        Self::Sync(crate::sync::SyncError::from(
-            bastide_proto::io::FrameIoError::from(e),
-        ))
     }
 }
 

@@ -17,6 +17,10 @@ use sha2::{Digest, Sha256};
 /// Rural lines can take seconds; beyond this, the user is better told "offline".
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(8);
 
+/// The server name sent in the handshake. The pinned fingerprint is what authenticates
+/// the relay; the name only fills SNI.
+const RELAY_CERT_NAME: &str = "bastide-relay";
+
 /// Keep-alives make a dead relay visible within the idle timeout.
 const KEEP_ALIVE: Duration = Duration::from_secs(4);
 const IDLE_TIMEOUT: Duration = Duration::from_secs(12);
@@ -123,7 +127,7 @@ impl RelayConnection {
         let mut endpoint = quinn::Endpoint::client(bind).map_err(|e| unreachable(e.to_string()))?;
         endpoint.set_default_client_config(config);
         let connecting = endpoint
-            .connect(target, relay_cert_name())
+            .connect(target, RELAY_CERT_NAME)
             .map_err(|e| unreachable(e.to_string()))?;
         let connection = match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
             Err(_) => return Err(unreachable("no answer".into())),
@@ -282,11 +286,6 @@ async fn resolve(addr: &RelayAddr) -> Result<SocketAddr, SyncError> {
     addrs
         .next()
         .ok_or_else(|| resolve_err(std::io::Error::new(std::io::ErrorKind::NotFound, "no address")))
-}
-
-fn relay_cert_name() -> &'static str {
-    // The pinned fingerprint is what authenticates the relay; the name only fills SNI.
-    "bastide-relay"
 }
 
 /// Accepts exactly the certificate whose SHA-256 is pinned, and remembers a mismatch
