@@ -508,17 +508,7 @@ impl Membership {
                 device,
                 x25519,
             } => {
-                self.devices.insert(
-                    device,
-                    Device {
-                        member,
-                        x25519,
-                        removed: false,
-                    },
-                );
-                if let Some(m) = self.members.get_mut(&member) {
-                    m.devices.insert(device);
-                }
+                self.add_device(member, device, x25519);
             }
             OpBody::RemoveDevice { device } => {
                 if let Some(d) = self.devices.get_mut(&device) {
@@ -579,16 +569,19 @@ impl Membership {
     }
 
     fn add(&mut self, member: MemberId, info: MemberInfo, role: Role, device: DeviceId, x25519: [u8; 32]) {
-        let devices = BTreeSet::from([device]);
         self.members.insert(
             member,
             Member {
                 info,
                 role,
-                devices,
+                devices: BTreeSet::new(),
                 removed: false,
             },
         );
+        self.add_device(member, device, x25519);
+    }
+
+    fn add_device(&mut self, member: MemberId, device: DeviceId, x25519: [u8; 32]) {
         self.devices.insert(
             device,
             Device {
@@ -597,6 +590,9 @@ impl Membership {
                 removed: false,
             },
         );
+        if let Some(m) = self.members.get_mut(&member) {
+            m.devices.insert(device);
+        }
     }
 
     fn admin_count(&self) -> usize {
