@@ -57,6 +57,10 @@ fn start() -> (SpaceId, Person, Person, Person, Vec<Op>) {
     (space, alice, bob, carol, ops)
 }
 
+fn set_role(member: MemberId, role: Role) -> OpBody {
+    OpBody::SetRole { member, role }
+}
+
 fn next(space: SpaceId, ops: &[Op], by: &DeviceKey, body: OpBody) -> Op {
     Op::sign(by, space, Membership::replay(space, ops).heads(), body)
 }
@@ -75,15 +79,7 @@ fn the_creator_is_admin_and_adds_members_with_roles() {
 fn only_admins_change_membership() {
     let (space, _, bob, carol, mut ops) = start();
     // Bob, an editor, tries to promote himself and to remove Carol.
-    let promote = next(
-        space,
-        &ops,
-        &bob.key,
-        OpBody::SetRole {
-            member: bob.member,
-            role: Role::Admin,
-        },
-    );
+    let promote = next(space, &ops, &bob.key, set_role(bob.member, Role::Admin));
     ops.push(promote.clone());
     let remove = next(
         space,
@@ -106,15 +102,7 @@ fn only_admins_change_membership() {
 fn a_forged_or_foreign_op_is_rejected() {
     let (space, alice, bob, _, mut ops) = start();
     // Bob signs an op but claims Alice wrote it.
-    let mut forged = next(
-        space,
-        &ops,
-        &bob.key,
-        OpBody::SetRole {
-            member: bob.member,
-            role: Role::Admin,
-        },
-    );
+    let mut forged = next(space, &ops, &bob.key, set_role(bob.member, Role::Admin));
     forged.unsigned.author = alice.device();
     let foreign = Op::sign(
         &alice.key,
@@ -276,15 +264,7 @@ fn removing_a_member_starts_a_new_epoch_and_keeps_their_history() {
 #[test]
 fn the_last_admin_cannot_be_demoted_or_removed() {
     let (space, alice, _, _, mut ops) = start();
-    let demote = next(
-        space,
-        &ops,
-        &alice.key,
-        OpBody::SetRole {
-            member: alice.member,
-            role: Role::Reader,
-        },
-    );
+    let demote = next(space, &ops, &alice.key, set_role(alice.member, Role::Reader));
     ops.push(demote.clone());
     let state = Membership::replay(space, &ops);
     assert_eq!(state.role_of(&alice.device()), Some(Role::Admin));
@@ -311,10 +291,7 @@ fn an_op_waits_for_its_parents() {
         space,
         &ops,
         &alice.key,
-        OpBody::SetRole {
-            member: bob.member,
-            role: Role::Validator,
-        },
+        set_role(bob.member, Role::Validator),
     ));
     // Deliver everything but the second op (Bob's addition): the rest of the chain waits.
     let partial: Vec<Op> = ops
@@ -342,7 +319,7 @@ proptest! {
         seed in any::<u64>(),
     ) {
         let (space, alice, bob, carol, mut ops) = start();
-        ops.push(next(space, &ops, &alice.key, OpBody::SetRole { member: bob.member, role: Role::Admin }));
+        ops.push(next(space, &ops, &alice.key, set_role(bob.member, Role::Admin)));
         let common = ops.clone();
         let roles = [Role::Reader, Role::Editor, Role::Validator, Role::Admin];
         let people = [(&alice, alice.member), (&bob, bob.member), (&carol, carol.member)];
