@@ -58,6 +58,8 @@ const SPACE_NAME = 'Pays — agents';
 const EVENT_TITLE = 'Conseil communautaire';
 const EVENT_PLACE = 'Salle des fêtes';
 const INVITE_PREFIX = 'BSTD1-';
+// The role the invitation gives the second member: it adds and edits events.
+const INVITE_ROLE = 'editor';
 // The second member's event, then its title as changed in the window, then as
 // changed again by the second member.
 const REMOTE_TITLE = 'Marché de Noël';
@@ -201,9 +203,18 @@ async function main() {
     await check(`le code d’invitation commence par ${INVITE_PREFIX}`, [`créer l’espace « ${SPACE_NAME} »`], async () => {
       // An event form left open by a failed check above would cover the button.
       if (await byTestId('event-dialog').isDisplayed()) await byTestId('modal-close').click();
+      // "Inviter…" is offered once the window knows it is the space's administrator.
+      await shown(byTestId('invite-open'), 'no "Inviter…" button for the space\'s creator');
       await byTestId('invite-open').click();
+      // The role and the validity come first; the second member writes events, so
+      // "Rédacteur (agent)", for 7 days (the defaults, set anyway to be explicit).
+      await fillField('invite-role', INVITE_ROLE);
+      await fillField('invite-days', '7');
+      await byTestId('invite-submit').click();
       const code = byTestId('invite-code');
       await shown(code, 'no invite-code in the invitation dialog');
+      const summary = (await textOf(byTestId('invite-summary'))).replace(/\s+/g, ' ');
+      expect(summary.includes('Rédacteur (agent)'), `invite-summary reads "${summary}"`);
       const text = (await textOf(code)).trim();
       expect(text.startsWith(INVITE_PREFIX), `invite-code reads "${text.slice(0, 40)}…"`);
       expect(text.length > INVITE_PREFIX.length + 16, `invite-code is suspiciously short: "${text}"`);
@@ -216,6 +227,34 @@ async function main() {
       console.log(`    capture : ${file}`);
       await byTestId('modal-close').click();
       await shown(code, 'the invitation dialog did not close', { gone: true });
+    });
+
+    await check('la liste des membres montre le créateur comme Administrateur', [`créer l’espace « ${SPACE_NAME} »`], async () => {
+      // A dialog left open by a failed check above would cover the switch.
+      for (const dialog of ['event-dialog', 'invite-dialog']) {
+        if (await byTestId(dialog).isDisplayed()) await byTestId('modal-close').click();
+      }
+      await byTestId('view-members').click();
+      await shown(byTestId('members-table'), 'the members list did not appear');
+      let seen = '';
+      await waitFor(async () => {
+        seen = await browser.execute(() => {
+          const rows = [...document.querySelectorAll('[data-testid="member-row"]')];
+          const me = rows.find((row) => row.querySelector('[data-testid="member-me"]'));
+          if (!me) return `${rows.length} member-row, none marked "vous"`;
+          // An administrator sees a role select; anyone else a plain label.
+          const role = me.querySelector('[data-testid="member-role"], [data-testid="member-role-label"]');
+          const label = role && role.tagName === 'SELECT' ? role.selectedOptions[0]?.textContent : role?.textContent;
+          return `${rows.length} member-row, "vous" is ${String(label ?? '').trim()}`;
+        });
+        return seen === '1 member-row, "vous" is Administrateur';
+      }, 'the members list does not show the creator alone as Administrateur');
+      expect(seen === '1 member-row, "vous" is Administrateur', seen);
+      const file = path.join(config.artifacts, 'members.png');
+      await browser.saveScreenshot(file);
+      console.log(`    capture : ${file}`);
+      await byTestId('view-agenda').click();
+      await shown(byTestId('tab-list'), 'the agenda did not come back');
     });
 
     await check('capture d’écran de la liste', ['l’événement apparaît dans l’onglet « Liste »'], async () => {

@@ -1,4 +1,4 @@
-import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { beforeEach, describe, expect, it } from 'vitest';
 import App from './App.svelte';
 import { FakeBackend } from './lib/fake-backend';
@@ -74,6 +74,55 @@ describe('App', () => {
     const joined = backend.addSpace('Santé');
     await backend.push({ type: 'itemsChanged', space: joined.id, ids: [] });
     await waitFor(() => expect(screen.getAllByTestId('space-item')).toHaveLength(2));
+  });
+
+  it('shows the members of the space, the creator as Administrateur', async () => {
+    render(App);
+    await fireEvent.click(await screen.findByTestId('welcome-create'));
+    await fireEvent.input(screen.getByTestId('space-name'), { target: { value: 'Pays — agents' } });
+    await fireEvent.click(screen.getByTestId('create-space-submit'));
+    await fireEvent.click(await screen.findByTestId('view-members'));
+    const row = await screen.findByTestId('member-row');
+    expect(row.textContent).toContain('Camille Martin');
+    expect(within(row).getByTestId('member-me')).toBeTruthy();
+    expect((within(row).getByTestId('member-role') as HTMLSelectElement).selectedOptions[0].textContent).toBe(
+      'Administrateur',
+    );
+  });
+
+  it('joins a space saying who one is, and lists it', async () => {
+    const code = backend.offerInvite('Élus du Pays', 'validator');
+    render(App);
+    await fireEvent.click(await screen.findByTestId('welcome-join'));
+    await fireEvent.input(screen.getByTestId('join-code'), { target: { value: code } });
+    await fireEvent.input(screen.getByTestId('join-name'), { target: { value: 'Alix Durand' } });
+    await fireEvent.click(screen.getByTestId('join-space-submit'));
+    await waitFor(() => expect(screen.getByTestId('space-title').textContent).toBe('Élus du Pays'));
+    await waitFor(() => expect(screen.getByTestId('my-role').textContent).toBe('Validateur (élu)'));
+    expect(screen.queryByTestId('invite-open')).toBeNull();
+  });
+
+  it('becomes a second device from the welcome screen', async () => {
+    const code = backend.offerDevice(['Pays — agents', 'Élus']);
+    render(App);
+    await fireEvent.click(await screen.findByTestId('welcome-device-join'));
+    await fireEvent.input(screen.getByTestId('device-join-code'), { target: { value: code } });
+    await fireEvent.click(screen.getByTestId('device-join-submit'));
+    await waitFor(() => expect(screen.getAllByTestId('space-item')).toHaveLength(2));
+    expect(screen.getByTestId('space-title').textContent).toBe('Pays — agents');
+    expect(screen.queryByTestId('device-join-dialog')).toBeNull();
+  });
+
+  it('offers "Ajouter un appareil" once there is a space, "Second appareil" before', async () => {
+    render(App);
+    await screen.findByTestId('welcome');
+    expect(screen.getByTestId('device-join-open')).toBeTruthy();
+    expect(screen.queryByTestId('device-add-open')).toBeNull();
+    backend.addSpace('Élus');
+    await backend.push({ type: 'itemsChanged', space: backend.spaces[0].id, ids: [] });
+    await fireEvent.click(await screen.findByTestId('device-add-open'));
+    expect((await screen.findByTestId('device-code')).textContent).toMatch(/^BSTD1-/);
+    expect(screen.queryByTestId('device-join-open')).toBeNull();
   });
 
   it('shows why loading failed and retries', async () => {

@@ -38,6 +38,27 @@ describe('sentences', () => {
     }
   });
 
+  it('explains the membership refusals', () => {
+    expect(errorSentence('invite_used')).toContain('déjà été utilisé');
+    expect(errorSentence('invite_revoked')).toContain('retirée par un administrateur');
+    expect(errorSentence('invite_unknown')).toContain('ne connaît pas encore ce code');
+    expect(errorSentence('not_allowed')).toBe('Votre rôle dans cet espace ne permet pas cette action.');
+    expect(errorSentence('not_member')).toContain('ne fait plus partie de cet espace');
+    expect(errorSentence('last_admin')).toContain('au moins un administrateur');
+    expect(BastideError.from({ code: 'last_admin', message: 'x' }).code).toBe('last_admin');
+  });
+
+  it('knows every code the backend sends, each with its own sentence', () => {
+    const sent = [
+      'empty_title', 'end_before_start', 'invalid_date', 'invalid_invitation', 'expired_invitation',
+      'already_member', 'invite_used', 'invite_revoked', 'invite_unknown', 'not_allowed', 'not_member',
+      'last_admin', 'relay_unreachable', 'certificate_mismatch', 'relay_refused', 'not_found',
+      'invalid_input', 'internal',
+    ];
+    expect([...ERROR_CODES].sort()).toEqual([...sent].sort());
+    expect(new Set(ERROR_CODES.map(errorSentence)).size).toBe(ERROR_CODES.length);
+  });
+
   it('translates a sync lastError that is a code, and keeps any other text', () => {
     expect(syncErrorSentence('certificate_mismatch')).toBe(errorSentence('certificate_mismatch'));
     expect(syncErrorSentence('connection reset')).toBe('connection reset');

@@ -10,6 +10,15 @@ const SENTENCES: Record<ErrorCode, string> = {
   invalid_invitation: 'Ce code d’invitation n’est pas valide. Vérifiez qu’il a été copié en entier.',
   expired_invitation: 'Ce code d’invitation a expiré. Demandez-en un nouveau à l’administrateur de l’espace.',
   already_member: 'Vous êtes déjà membre de cet espace.',
+  invite_used:
+    'Ce code a déjà été utilisé : chaque code ne sert qu’une fois. Demandez-en un nouveau à la personne qui vous l’a transmis.',
+  invite_revoked: 'Cette invitation a été retirée par un administrateur de l’espace. Demandez-lui un nouveau code.',
+  invite_unknown:
+    'Le relais ne connaît pas encore ce code : la personne qui l’a créé doit se connecter pour le transmettre. Réessayez un peu plus tard.',
+  not_allowed: 'Votre rôle dans cet espace ne permet pas cette action.',
+  not_member: 'Cet appareil ne fait plus partie de cet espace : un administrateur l’en a retiré.',
+  last_admin:
+    'Un espace doit garder au moins un administrateur : nommez-en un autre avant de retirer celui-ci ou de changer son rôle.',
   relay_unreachable:
     'Le relais ne répond pas. Vérifiez son adresse et votre connexion ; vos modifications restent enregistrées sur cet ordinateur.',
   certificate_mismatch:

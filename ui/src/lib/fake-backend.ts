@@ -5,9 +5,36 @@
 import { mockIPC } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
 import { BACKEND_EVENT } from './ipc';
-import type { AgendaEvent, AppInfo, BackendEvent, ErrorCode, EventInput, Space, SyncStatus } from './types';
+import {
+  ROLE_IDS,
+  type AgendaEvent,
+  type AppInfo,
+  type BackendEvent,
+  type ErrorCode,
+  type EventInput,
+  type Identity,
+  type Member,
+  type Role,
+  type Space,
+  type SyncStatus,
+} from './types';
 
 type Args = Record<string, unknown>;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** A one-time code as the relay knows it: an invitation to a space, or a device code. */
+export interface FakeCode {
+  kind: 'invite' | 'device';
+  /** For an invitation: the space it opens and the role it gives. */
+  space?: Space;
+  role?: Role;
+  /** For a device code: the spaces the new device joins. */
+  spaces?: Space[];
+  expiresAt: number;
+  used: boolean;
+  revoked: boolean;
+}
 
 export interface Call {
   cmd: string;
@@ -23,6 +50,12 @@ export class FakeBackend {
   };
   spaces: Space[] = [];
   events: AgendaEvent[] = [];
+  /** Who this device's person is, as they gave it when they joined or created. */
+  me: Identity = { name: 'Camille Martin', organisation: 'Pays Exemple', function: 'Chargée de mission' };
+  /** Members per space id, removed ones included. */
+  members: Record<string, Member[]> = {};
+  /** Every code the (fake) relay knows, by code. */
+  codes = new Map<string, FakeCode>();
   status: SyncStatus = { online: true, pending: 0, lastError: null, lastSync: null };
   calls: Call[] = [];
   /** The next call of a command fails with this error. */
@@ -43,10 +76,95 @@ export class FakeBackend {
     return this.calls.filter((c) => c.cmd === cmd).map((c) => c.args);
   }
 
-  addSpace(name: string, relay = 'relais.test:4433'): Space {
-    const space = { id: `space-${this.nextId++}`, name, relay };
+  /** A space this device is a member of, with this device's person as `role` (admin by default). */
+  addSpace(name: string, relay = 'relais.test:4433', role: Role = 'admin'): Space {
+    const space = this.newSpace(name, relay);
     this.spaces.push(space);
+    this.members[space.id] = [this.meAs(role)];
     return space;
+  }
+
+  /** Another person in a space. */
+  addMember(space: string, member: Partial<Member> & Pick<Member, 'name'>): Member {
+    const added: Member = {
+      id: `member-${this.nextId++}`,
+      organisation: '',
+      function: '',
+      role: 'editor',
+      devices: [`device-${this.nextId++}`],
+      removed: false,
+      isMe: false,
+      ...member,
+    };
+    (this.members[space] ??= []).push(added);
+    return added;
+  }
+
+  /** The member using this device in a space. */
+  myself(space: string): Member {
+    const me = this.members[space]?.find((m) => m.isMe);
+    if (!me) throw new Error(`not a member of ${space}`);
+    return me;
+  }
+
+  /**
+   * An invitation some administrator made on another computer, for a space this
+   * device is not in yet: the code the newcomer pastes.
+   */
+  offerInvite(spaceName: string, role: Role = 'editor', expiresDays = 7): string {
+    const space = this.newSpace(spaceName, 'relais.test:4433');
+    this.members[space.id] = [
+      {
+        id: `member-${this.nextId++}`,
+        name: 'Dominique Admin',
+        organisation: 'Pays Exemple',
+        function: 'Directrice',
+        role: 'admin',
+        devices: [`device-${this.nextId++}`],
+        removed: false,
+        isMe: false,
+      },
+    ];
+    return this.newCode({ kind: 'invite', space, role }, expiresDays);
+  }
+
+  /** A device code made on this person's other computer, for spaces this device is not in yet. */
+  offerDevice(spaceNames: string[]): string {
+    const spaces = spaceNames.map((name) => {
+      const space = this.newSpace(name, 'relais.test:4433');
+      this.members[space.id] = [{ ...this.meAs('editor'), devices: ['device-other'] }];
+      return space;
+    });
+    return this.newCode({ kind: 'device', spaces }, 7);
+  }
+
+  private newSpace(name: string, relay: string): Space {
+    return { id: `space-${this.nextId++}`, name, relay };
+  }
+
+  private meAs(role: Role): Member {
+    return { id: 'member-me', ...this.me, role, devices: [this.info.deviceId], removed: false, isMe: true };
+  }
+
+  /** A code shaped like a real one: the prefix, then a long opaque token. */
+  private newCode(code: Omit<FakeCode, 'expiresAt' | 'used' | 'revoked'>, days: number): string {
+    const token = btoa(JSON.stringify({ kind: code.kind, n: this.nextId++, key: 'x'.repeat(32) }));
+    const text = `BSTD1-${token}`;
+    this.codes.set(text, { ...code, expiresAt: Date.now() + days * DAY_MS, used: false, revoked: false });
+    return text;
+  }
+
+  /** The code as the relay would check it before letting it be used. */
+  private usable(raw: unknown, kind: FakeCode['kind']): FakeCode {
+    const text = String(raw ?? '');
+    if (!text.startsWith('BSTD1-')) throw { code: 'invalid_invitation', message: 'bad prefix' };
+    const code = this.codes.get(text);
+    if (!code) throw { code: 'invite_unknown', message: 'the relay has no such invitation' };
+    if (code.kind !== kind) throw { code: 'invalid_invitation', message: `a ${code.kind} code, not ${kind}` };
+    if (code.revoked) throw { code: 'invite_revoked', message: 'invitation revoked' };
+    if (code.used) throw { code: 'invite_used', message: 'invitation already used' };
+    if (code.expiresAt < Date.now()) throw { code: 'expired_invitation', message: 'invitation expired' };
+    return code;
   }
 
   addEventTo(space: string, input: Partial<EventInput> & Pick<EventInput, 'title' | 'start' | 'end'>): AgendaEvent {
@@ -80,13 +198,74 @@ export class FakeBackend {
         return this.spaces;
       case 'create_space':
         return this.addSpace(String(args.name), String(args.relay));
-      case 'invite_code':
-        // Shaped like a real code: the prefix, then a long opaque token.
-        return `BSTD1-${btoa(JSON.stringify({ space: args.space, relay: this.space(args.space).relay, key: 'x'.repeat(32) }))}`;
+      case 'invite_code': {
+        this.acting(args.space, 'admin');
+        if (!(ROLE_IDS as readonly unknown[]).includes(args.role)) throw { code: 'invalid_input', message: `bad role ${String(args.role)}` };
+        const days = args.expiresDays;
+        if (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > 90) {
+          throw { code: 'invalid_input', message: `expires_days must be 1..=90, got ${String(days)}` };
+        }
+        return this.newCode({ kind: 'invite', space: this.space(args.space), role: args.role as Role }, days);
+      }
       case 'join_space': {
-        const code = String(args.code);
-        if (!code.startsWith('BSTD1-')) throw { code: 'invalid_invitation', message: 'bad prefix' };
-        return this.addSpace('Espace rejoint');
+        const name = typeof args.name === 'string' ? args.name.trim() : '';
+        if (name === '') throw { code: 'invalid_input', message: 'name is empty' };
+        const code = this.usable(args.code, 'invite');
+        const space = code.space!;
+        const mine = this.members[space.id]?.find((m) => m.isMe && !m.removed);
+        if (mine) throw { code: 'already_member', message: 'already a member' };
+        code.used = true;
+        const who = { name, organisation: String(args.organisation ?? ''), function: String(args.function ?? '') };
+        this.me = who;
+        const member: Member = {
+          id: `member-${this.nextId++}`,
+          ...who,
+          role: code.role ?? 'editor',
+          devices: [this.info.deviceId],
+          removed: false,
+          isMe: true,
+        };
+        (this.members[space.id] ??= []).push(member);
+        if (!this.spaces.some((s) => s.id === space.id)) this.spaces.push(space);
+        return space;
+      }
+      case 'space_members':
+        this.space(args.space);
+        return (this.members[String(args.space)] ?? []).map((m) => ({ ...m, devices: [...m.devices] }));
+      case 'set_role': {
+        this.acting(args.space, 'admin');
+        if (!(ROLE_IDS as readonly unknown[]).includes(args.role)) throw { code: 'invalid_input', message: `bad role ${String(args.role)}` };
+        const member = this.member(args.space, args.member);
+        if (member.role === 'admin' && args.role !== 'admin' && this.admins(args.space) === 1) {
+          throw { code: 'last_admin', message: 'the space would have no admin' };
+        }
+        member.role = args.role as Role;
+        return null;
+      }
+      case 'remove_member': {
+        this.acting(args.space, 'admin');
+        const member = this.member(args.space, args.member);
+        if (member.role === 'admin' && this.admins(args.space) === 1) {
+          throw { code: 'last_admin', message: 'the space would have no admin' };
+        }
+        member.removed = true;
+        return null;
+      }
+      case 'device_add':
+        return this.newCode({ kind: 'device', spaces: [...this.spaces] }, 7);
+      case 'device_join': {
+        const code = this.usable(args.code, 'device');
+        const spaces = code.spaces ?? [];
+        if (spaces.length > 0 && spaces.every((s) => this.spaces.some((own) => own.id === s.id))) {
+          throw { code: 'already_member', message: 'this device is already in these spaces' };
+        }
+        code.used = true;
+        for (const space of spaces) {
+          if (!this.spaces.some((s) => s.id === space.id)) this.spaces.push(space);
+          const me = this.members[space.id]?.find((m) => m.isMe);
+          if (me && !me.devices.includes(this.info.deviceId)) me.devices.push(this.info.deviceId);
+        }
+        return spaces;
       }
       case 'list_events':
         this.space(args.space);
@@ -95,19 +274,22 @@ export class FakeBackend {
         this.space(args.space);
         return this.ofSpace(args.space, true);
       case 'add_event': {
-        this.space(args.space);
+        this.acting(args.space, 'write');
         const input = this.checked(args.event);
         return this.addEventTo(String(args.space), input);
       }
       case 'update_event': {
+        this.acting(args.space, 'write');
         const event = this.event(args.space, args.id);
         Object.assign(event, this.checked(args.event));
         return { ...event };
       }
       case 'delete_event':
+        this.acting(args.space, 'write');
         this.event(args.space, args.id).deleted = true;
         return null;
       case 'restore_event':
+        this.acting(args.space, 'write');
         this.event(args.space, args.id).deleted = false;
         return null;
       case 'sync_status':
@@ -125,6 +307,26 @@ export class FakeBackend {
     const space = this.spaces.find((s) => s.id === id);
     if (!space) throw { code: 'not_found', message: `no space ${String(id)}` };
     return space;
+  }
+
+  /** This device's member in the space, if its role allows the action. */
+  private acting(space: unknown, needs: 'admin' | 'write'): Member {
+    this.space(space);
+    const me = this.members[String(space)]?.find((m) => m.isMe);
+    if (!me || me.removed) throw { code: 'not_member', message: 'this device is not a member of the space' };
+    const allowed = needs === 'admin' ? me.role === 'admin' : me.role !== 'reader';
+    if (!allowed) throw { code: 'not_allowed', message: `role ${me.role} may not do this` };
+    return me;
+  }
+
+  private member(space: unknown, id: unknown): Member {
+    const member = this.members[String(space)]?.find((m) => m.id === id && !m.removed);
+    if (!member) throw { code: 'not_found', message: `no member ${String(id)}` };
+    return member;
+  }
+
+  private admins(space: unknown): number {
+    return (this.members[String(space)] ?? []).filter((m) => !m.removed && m.role === 'admin').length;
   }
 
   private event(space: unknown, id: unknown): AgendaEvent {

@@ -23,8 +23,14 @@ describe('ipc', () => {
       return null;
     });
     await ipc.createSpace('Élus', 'relais:4433');
-    await ipc.inviteCode('s1');
-    await ipc.joinSpace('BSTD1-X');
+    await ipc.inviteCode('s1', 'validator', 30);
+    await ipc.inviteCode('s1', 'editor');
+    await ipc.joinSpace('BSTD1-X', { name: 'Camille Martin', organisation: 'Commune de Lavaur', function: 'Maire' });
+    await ipc.spaceMembers('s1');
+    await ipc.setRole('s1', 'm2', 'reader');
+    await ipc.removeMember('s1', 'm2');
+    await ipc.deviceAdd();
+    await ipc.deviceJoin('BSTD1-D');
     await ipc.listEvents('s1');
     await ipc.listTrash('s1');
     await ipc.addEvent('s1', input);
@@ -36,8 +42,14 @@ describe('ipc', () => {
     await ipc.listSpaces();
     expect(seen).toEqual([
       ['create_space', { name: 'Élus', relay: 'relais:4433' }],
-      ['invite_code', { space: 's1' }],
-      ['join_space', { code: 'BSTD1-X' }],
+      ['invite_code', { space: 's1', role: 'validator', expiresDays: 30 }],
+      ['invite_code', { space: 's1', role: 'editor', expiresDays: 7 }],
+      ['join_space', { code: 'BSTD1-X', name: 'Camille Martin', organisation: 'Commune de Lavaur', function: 'Maire' }],
+      ['space_members', { space: 's1' }],
+      ['set_role', { space: 's1', member: 'm2', role: 'reader' }],
+      ['remove_member', { space: 's1', member: 'm2' }],
+      ['device_add', {}],
+      ['device_join', { code: 'BSTD1-D' }],
       ['list_events', { space: 's1' }],
       ['list_trash', { space: 's1' }],
       ['add_event', { space: 's1', event: input }],
@@ -54,7 +66,7 @@ describe('ipc', () => {
     mockIPC(() => {
       throw { code: 'expired_invitation', message: 'invitation expired at 2026-11-01' };
     });
-    const failure = await ipc.joinSpace('BSTD1-OLD').catch((e: unknown) => e);
+    const failure = await ipc.joinSpace('BSTD1-OLD', { name: 'A', organisation: '', function: '' }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(BastideError);
     expect((failure as BastideError).code).toBe('expired_invitation');
     expect((failure as BastideError).detail).toBe('invitation expired at 2026-11-01');

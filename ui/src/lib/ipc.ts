@@ -5,7 +5,7 @@
 import { invoke, type InvokeArgs } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import { BastideError } from './errors';
-import type { AgendaEvent, AppInfo, BackendEvent, EventInput, Space, SyncStatus } from './types';
+import type { AgendaEvent, AppInfo, BackendEvent, EventInput, Identity, Member, Role, Space, SyncStatus } from './types';
 
 /** Name of the single backend-to-UI event; its payload is a `BackendEvent`. */
 export const BACKEND_EVENT = 'bastide://event';
@@ -30,13 +30,45 @@ export function createSpace(name: string, relay: string): Promise<Space> {
   return call('create_space', { name, relay });
 }
 
-/** The invitation code (`BSTD1-…`) for a space. */
-export function inviteCode(space: string): Promise<string> {
-  return call('invite_code', { space });
+/** How long an invitation stays valid unless said otherwise, and the longest allowed. */
+export const INVITE_DEFAULT_DAYS = 7;
+export const INVITE_MAX_DAYS = 90;
+
+/**
+ * A one-time invitation code (`BSTD1-…`) to a space, for a newcomer with `role`,
+ * valid `expiresDays` days (1 to 90). Administrators only.
+ */
+export function inviteCode(space: string, role: Role, expiresDays: number = INVITE_DEFAULT_DAYS): Promise<string> {
+  return call('invite_code', { space, role, expiresDays });
 }
 
-export function joinSpace(code: string): Promise<Space> {
-  return call('join_space', { code });
+/** Joins a space with an invitation code; the newcomer says who they are. */
+export function joinSpace(code: string, who: Identity): Promise<Space> {
+  return call('join_space', { code, name: who.name, organisation: who.organisation, function: who.function });
+}
+
+/** Everyone who is or was a member of the space, removed members included. */
+export function spaceMembers(space: string): Promise<Member[]> {
+  return call('space_members', { space });
+}
+
+export async function setRole(space: string, member: string, role: Role): Promise<void> {
+  await call<null>('set_role', { space, member, role });
+}
+
+/** Removes a member: their devices receive nothing more; what they wrote stays. */
+export async function removeMember(space: string, member: string): Promise<void> {
+  await call<null>('remove_member', { space, member });
+}
+
+/** A one-time code that makes another computer of the same person a device of all their spaces. */
+export function deviceAdd(): Promise<string> {
+  return call('device_add');
+}
+
+/** On a fresh installation: becomes another device of the person who made the code. */
+export function deviceJoin(code: string): Promise<Space[]> {
+  return call('device_join', { code });
 }
 
 /** Events not in the trash, sorted by start. */

@@ -64,10 +64,41 @@ export interface SyncStatus {
   lastSync: string | null;
 }
 
+/** What a member may do in a space; see members/roles.ts for the French names. */
+export const ROLE_IDS = ['admin', 'validator', 'editor', 'reader'] as const;
+
+export type Role = (typeof ROLE_IDS)[number];
+
+/**
+ * A member of a space as `space_members` lists it. Removed members stay listed
+ * (`removed: true`) so that what they wrote keeps a name.
+ */
+export interface Member {
+  id: string;
+  name: string;
+  organisation: string;
+  function: string;
+  role: Role;
+  /** Ids of the member's devices (computers) in this space. */
+  devices: string[];
+  removed: boolean;
+  /** This is the member using this device. */
+  isMe: boolean;
+}
+
+/** Who a newcomer says they are when joining a space (`join_space`). */
+export interface Identity {
+  /** Required. */
+  name: string;
+  organisation: string;
+  function: string;
+}
+
 /** Payload of the `bastide://event` backend event: one tagged enum. */
 export type BackendEvent =
   | ({ type: 'syncStatus' } & SyncStatus)
-  | { type: 'itemsChanged'; space: string; ids: string[] };
+  | { type: 'itemsChanged'; space: string; ids: string[] }
+  | { type: 'membersChanged'; space: string };
 
 /** Error codes the backend may reject a command with. */
 export const ERROR_CODES = [
@@ -77,6 +108,12 @@ export const ERROR_CODES = [
   'invalid_invitation',
   'expired_invitation',
   'already_member',
+  'invite_used',
+  'invite_revoked',
+  'invite_unknown',
+  'not_allowed',
+  'not_member',
+  'last_admin',
   'relay_unreachable',
   'certificate_mismatch',
   'relay_refused',

@@ -162,21 +162,22 @@ describe('AgendaPanel', () => {
     expect(screen.getByTestId('month-view')).toBeTruthy();
   });
 
-  it('shows the relay as host:port, the full address in the tooltip', async () => {
-    const address = `quic://127.0.0.1:55568#${'ba01b7e4'.repeat(8)}`;
-    const far = backend.addSpace('Élus', address);
-    render(AgendaPanel, { space: far });
-    const relay = screen.getByTestId('agenda-relay');
-    expect(relay.textContent).toBe('127.0.0.1:55568');
-    expect(relay.closest('[title]')?.getAttribute('title')).toBe(address);
-    expect(screen.getByTestId('space-title').closest('header')?.textContent).not.toContain('ba01b7e4');
-  });
-
-  it('opens the invitation dialog with the code of the space', async () => {
-    render(AgendaPanel, { space });
-    await fireEvent.click(screen.getByTestId('invite-open'));
-    const code = await screen.findByTestId('invite-code');
-    expect(code.textContent).toMatch(/^BSTD1-/);
-    expect(backend.callsOf('invite_code')).toEqual([{ space: space.id }]);
+  it('offers no change to a reader: no new event, a read-only event, no restore', async () => {
+    const readers = backend.addSpace('Élus', 'relais.test:4433', 'reader');
+    backend.addEventTo(readers.id, { title: 'Bureau', start: '2026-12-02T09:00:00+01:00', end: '2026-12-02T10:00:00+01:00' });
+    const gone = backend.addEventTo(readers.id, { title: 'Ancien', start: '2026-12-03T09:00:00+01:00', end: '2026-12-03T10:00:00+01:00' });
+    gone.deleted = true;
+    render(AgendaPanel, { space: readers, readonly: true });
+    expect(screen.queryByTestId('event-add-open')).toBeNull();
+    await openList();
+    await fireEvent.click(await screen.findByTestId('event-row'));
+    expect(screen.getByTestId('event-readonly').textContent).toContain('consulter l’agenda');
+    expect(screen.queryByTestId('event-submit')).toBeNull();
+    expect(screen.queryByTestId('event-delete')).toBeNull();
+    expect(screen.getByTestId('event-title').closest('fieldset')?.disabled).toBe(true);
+    await fireEvent.click(screen.getByTestId('event-cancel'));
+    await fireEvent.click(screen.getByTestId('tab-trash'));
+    expect((await screen.findByTestId('trash-row')).textContent).toContain('Ancien');
+    expect(screen.queryByTestId('trash-restore')).toBeNull();
   });
 });

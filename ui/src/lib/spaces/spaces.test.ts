@@ -54,38 +54,153 @@ describe('CreateSpaceDialog', () => {
 });
 
 describe('JoinSpaceDialog', () => {
-  it('joins with the code, ignoring the line breaks a mail client added', async () => {
+  async function fillJoin(code: string, name = 'Camille Martin', organisation = '', fn = '') {
+    await fireEvent.input(screen.getByTestId('join-code'), { target: { value: code } });
+    await fireEvent.input(screen.getByTestId('join-name'), { target: { value: name } });
+    await fireEvent.input(screen.getByTestId('join-organisation'), { target: { value: organisation } });
+    await fireEvent.input(screen.getByTestId('join-function'), { target: { value: fn } });
+  }
+
+  it('joins with the code and who the newcomer is, ignoring the line breaks a mail client added', async () => {
+    const code = backend.offerInvite('Élus du Pays');
     const onjoined = vi.fn();
     render(JoinSpaceDialog, { onjoined, onclose: vi.fn() });
-    await fireEvent.input(screen.getByTestId('join-code'), { target: { value: ' BSTD1-ABC\nDEF \n' } });
+    const split = ` ${code.slice(0, 10)}\n${code.slice(10)} \n`;
+    await fillJoin(split, '  Camille Martin ', ' Commune de Lavaur ', 'Maire');
     await fireEvent.click(screen.getByTestId('join-space-submit'));
     await waitFor(() => expect(onjoined).toHaveBeenCalledOnce());
-    expect(backend.callsOf('join_space')).toEqual([{ code: 'BSTD1-ABCDEF' }]);
+    expect(backend.callsOf('join_space')).toEqual([
+      { code, name: 'Camille Martin', organisation: 'Commune de Lavaur', function: 'Maire' },
+    ]);
+    expect(onjoined.mock.calls[0][0]).toMatchObject({ name: 'Élus du Pays' });
   });
 
-  it('explains an expired invitation', async () => {
-    backend.failures.set('join_space', { code: 'expired_invitation', message: 'expired' });
+  it('requires a name, not the organisation nor the function', async () => {
     render(JoinSpaceDialog, { onjoined: vi.fn(), onclose: vi.fn() });
-    await fireEvent.input(screen.getByTestId('join-code'), { target: { value: 'BSTD1-OLD' } });
+    await fillJoin('BSTD1-ABC', '   ');
     await fireEvent.click(screen.getByTestId('join-space-submit'));
-    expect((await screen.findByTestId('error-message')).textContent).toContain('a expiré');
+    expect(screen.getByTestId('error-message').textContent).toContain('Indiquez votre nom');
+    expect(screen.getByTestId('join-name').getAttribute('aria-invalid')).toBe('true');
+    expect(screen.getByTestId('join-code').getAttribute('aria-invalid')).toBe('false');
+    expect(backend.callsOf('join_space')).toEqual([]);
   });
 
   it('asks for a code when the field is empty', async () => {
     render(JoinSpaceDialog, { onjoined: vi.fn(), onclose: vi.fn() });
+    await fillJoin('');
     await fireEvent.click(screen.getByTestId('join-space-submit'));
     expect(screen.getByTestId('error-message').textContent).toContain('Collez le code');
     expect(backend.callsOf('join_space')).toEqual([]);
   });
+
+  it('refuses a code used once already', async () => {
+    const code = backend.offerInvite('Santé');
+    backend.codes.get(code)!.used = true;
+    const onjoined = vi.fn();
+    render(JoinSpaceDialog, { onjoined, onclose: vi.fn() });
+    await fillJoin(code);
+    await fireEvent.click(screen.getByTestId('join-space-submit'));
+    expect((await screen.findByTestId('error-message')).textContent).toContain('déjà été utilisé');
+    expect(onjoined).not.toHaveBeenCalled();
+  });
+
+  it('explains a code the relay does not know yet, a withdrawn and an expired invitation', async () => {
+    render(JoinSpaceDialog, { onjoined: vi.fn(), onclose: vi.fn() });
+    await fillJoin('BSTD1-NEVERPUBLISHED');
+    await fireEvent.click(screen.getByTestId('join-space-submit'));
+    expect((await screen.findByTestId('error-message')).textContent).toContain('ne connaît pas encore ce code');
+
+    const revoked = backend.offerInvite('Santé');
+    backend.codes.get(revoked)!.revoked = true;
+    await fillJoin(revoked);
+    await fireEvent.click(screen.getByTestId('join-space-submit'));
+    await waitFor(() => expect(screen.getByTestId('error-message').textContent).toContain('a été retirée'));
+
+    backend.failures.set('join_space', { code: 'expired_invitation', message: 'expired' });
+    await fillJoin('BSTD1-OLD');
+    await fireEvent.click(screen.getByTestId('join-space-submit'));
+    await waitFor(() => expect(screen.getByTestId('error-message').textContent).toContain('a expiré'));
+  });
+
+  it('prefills who joined last time', async () => {
+    const code = backend.offerInvite('Tourisme');
+    const first = render(JoinSpaceDialog, { onjoined: vi.fn(), onclose: vi.fn() });
+    await fillJoin(code, 'Camille Martin', 'Pays Exemple', 'Chargée de mission');
+    await fireEvent.click(screen.getByTestId('join-space-submit'));
+    await waitFor(() => expect(backend.callsOf('join_space')).toHaveLength(1));
+    first.unmount();
+    render(JoinSpaceDialog, { onjoined: vi.fn(), onclose: vi.fn() });
+    expect((screen.getByTestId('join-name') as HTMLInputElement).value).toBe('Camille Martin');
+    expect((screen.getByTestId('join-organisation') as HTMLInputElement).value).toBe('Pays Exemple');
+    expect((screen.getByTestId('join-function') as HTMLInputElement).value).toBe('Chargée de mission');
+  });
 });
 
 describe('InviteDialog', () => {
+  async function makeCode() {
+    await fireEvent.click(screen.getByTestId('invite-submit'));
+    return screen.findByTestId('invite-code');
+  }
+
+  it('asks for the role (Rédacteur by default) and the validity (7 days) before making the code', async () => {
+    const space = backend.addSpace('Tourisme');
+    render(InviteDialog, { space, onclose: vi.fn() });
+    const role = screen.getByTestId('invite-role') as HTMLSelectElement;
+    expect(role.value).toBe('editor');
+    expect(role.selectedOptions[0].textContent).toBe('Rédacteur (agent)');
+    expect([...role.options].map((o) => o.textContent)).toEqual([
+      'Administrateur',
+      'Validateur (élu)',
+      'Rédacteur (agent)',
+      'Lecteur',
+    ]);
+    expect((screen.getByTestId('invite-days') as HTMLInputElement).value).toBe('7');
+    expect(screen.queryByTestId('invite-code')).toBeNull();
+    expect(backend.callsOf('invite_code')).toEqual([]);
+
+    await makeCode();
+    expect(backend.callsOf('invite_code')).toEqual([{ space: space.id, role: 'editor', expiresDays: 7 }]);
+  });
+
+  it('passes the chosen role and number of days, and says what the code is for', async () => {
+    const space = backend.addSpace('Tourisme');
+    render(InviteDialog, { space, onclose: vi.fn() });
+    await fireEvent.change(screen.getByTestId('invite-role'), { target: { value: 'validator' } });
+    await fireEvent.input(screen.getByTestId('invite-days'), { target: { value: '30' } });
+    const code = await makeCode();
+    expect(code.textContent).toMatch(/^BSTD1-/);
+    expect(backend.callsOf('invite_code')).toEqual([{ space: space.id, role: 'validator', expiresDays: 30 }]);
+    const summary = screen.getByTestId('invite-summary').textContent;
+    expect(summary).toContain('Validateur (élu)');
+    expect(summary).toContain('30 jours');
+
+    // Another person, another code.
+    await fireEvent.click(screen.getByTestId('invite-another'));
+    expect((screen.getByTestId('invite-role') as HTMLSelectElement).value).toBe('validator');
+    await fireEvent.change(screen.getByTestId('invite-role'), { target: { value: 'reader' } });
+    await fireEvent.input(screen.getByTestId('invite-days'), { target: { value: '1' } });
+    await makeCode();
+    expect(backend.callsOf('invite_code')[1]).toEqual({ space: space.id, role: 'reader', expiresDays: 1 });
+    expect(screen.getByTestId('invite-summary').textContent).toContain('1 jour ');
+  });
+
+  it('refuses a validity outside 1 to 90 days without calling the backend', async () => {
+    const space = backend.addSpace('Tourisme');
+    render(InviteDialog, { space, onclose: vi.fn() });
+    for (const days of ['0', '91', '2.5', '']) {
+      await fireEvent.input(screen.getByTestId('invite-days'), { target: { value: days } });
+      await fireEvent.click(screen.getByTestId('invite-submit'));
+      expect(screen.getByTestId('error-message').textContent, days).toContain('de 1 à 90');
+    }
+    expect(backend.callsOf('invite_code')).toEqual([]);
+  });
+
   it('shows the code and copies it', async () => {
     const space = backend.addSpace('Tourisme');
     const writeText = vi.fn().mockResolvedValue(undefined);
     Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
     render(InviteDialog, { space, onclose: vi.fn() });
-    const code = await screen.findByTestId('invite-code');
+    const code = await makeCode();
     await fireEvent.click(screen.getByTestId('invite-copy'));
     expect(writeText).toHaveBeenCalledWith(code.textContent);
     await waitFor(() => expect(screen.getByTestId('invite-copied').textContent).toContain('Code copié'));
@@ -95,15 +210,17 @@ describe('InviteDialog', () => {
     const fingerprint = '0123456789abcdef'.repeat(4);
     const space = backend.addSpace('Tourisme', `quic://relais.pays-exemple.fr:4433#${fingerprint}`);
     render(InviteDialog, { space, onclose: vi.fn() });
-    await screen.findByTestId('invite-code');
     expect(screen.getByTestId('invite-relay').textContent).toContain('relais.pays-exemple.fr:4433');
     expect(screen.getByTestId('invite-fingerprint').textContent).toBe('0123 4567 89ab cdef '.repeat(4).trim());
+    await makeCode();
+    expect(screen.getByTestId('invite-relay').textContent).toContain('relais.pays-exemple.fr:4433');
   });
 
-  it('shows the error when the code cannot be made', async () => {
-    backend.failures.set('invite_code', { code: 'not_found', message: 'no such space' });
-    render(InviteDialog, { space: { id: 'gone', name: 'Ancien', relay: 'r' }, onclose: vi.fn() });
-    expect((await screen.findByTestId('error-message')).textContent).toContain('introuvable');
+  it('shows why the code cannot be made', async () => {
+    const space = backend.addSpace('Tourisme', 'relais.test:4433', 'editor');
+    render(InviteDialog, { space, onclose: vi.fn() });
+    await fireEvent.click(screen.getByTestId('invite-submit'));
+    expect((await screen.findByTestId('error-message')).textContent).toContain('Votre rôle dans cet espace ne permet pas');
     expect(screen.queryByTestId('invite-code')).toBeNull();
   });
 });

@@ -1,0 +1,94 @@
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { FakeBackend } from '../fake-backend';
+import SpaceView from './SpaceView.svelte';
+
+let backend: FakeBackend;
+beforeEach(() => {
+  backend = new FakeBackend().install();
+});
+
+describe('SpaceView', () => {
+  it('shows the relay as host:port, the full address in the tooltip', async () => {
+    const address = `quic://127.0.0.1:55568#${'ba01b7e4'.repeat(8)}`;
+    const far = backend.addSpace('Élus', address);
+    render(SpaceView, { space: far });
+    const relay = screen.getByTestId('agenda-relay');
+    expect(relay.textContent).toBe('127.0.0.1:55568');
+    expect(relay.closest('[title]')?.getAttribute('title')).toBe(address);
+    expect(screen.getByTestId('space-title').closest('header')?.textContent).not.toContain('ba01b7e4');
+  });
+
+  it('lets an administrator invite: role and validity first, then the code', async () => {
+    const space = backend.addSpace('Pays — agents');
+    render(SpaceView, { space });
+    expect((await screen.findByTestId('my-role')).textContent).toBe('Administrateur');
+    await fireEvent.click(await screen.findByTestId('invite-open'));
+    await fireEvent.click(screen.getByTestId('invite-submit'));
+    const code = await screen.findByTestId('invite-code');
+    expect(code.textContent).toMatch(/^BSTD1-/);
+    expect(backend.callsOf('invite_code')).toEqual([{ space: space.id, role: 'editor', expiresDays: 7 }]);
+  });
+
+  it('offers neither invitation nor new event to a reader', async () => {
+    const space = backend.addSpace('Élus', 'relais.test:4433', 'reader');
+    render(SpaceView, { space });
+    await waitFor(() => expect(screen.getByTestId('my-role').textContent).toBe('Lecteur'));
+    expect(screen.queryByTestId('invite-open')).toBeNull();
+    expect(screen.queryByTestId('event-add-open')).toBeNull();
+  });
+
+  it('offers a new event but no invitation to an editor', async () => {
+    const space = backend.addSpace('Élus', 'relais.test:4433', 'editor');
+    render(SpaceView, { space });
+    await waitFor(() => expect(screen.getByTestId('my-role').textContent).toBe('Rédacteur (agent)'));
+    expect(screen.queryByTestId('invite-open')).toBeNull();
+    expect(screen.getByTestId('event-add-open')).toBeTruthy();
+  });
+
+  it('switches between the agenda and the members, and counts the members', async () => {
+    const space = backend.addSpace('Pays — agents');
+    backend.addMember(space.id, { name: 'Alix Durand' });
+    backend.addMember(space.id, { name: 'Zoé Ancienne', removed: true });
+    render(SpaceView, { space });
+    expect(screen.getByTestId('view-agenda').getAttribute('aria-selected')).toBe('true');
+    expect(screen.getByTestId('tab-month')).toBeTruthy();
+    await waitFor(() => expect(screen.getByTestId('view-members').textContent).toBe('Membres (2)'));
+
+    await fireEvent.click(screen.getByTestId('view-members'));
+    expect(screen.getByTestId('view-members').getAttribute('aria-selected')).toBe('true');
+    expect(screen.queryByTestId('tab-month')).toBeNull();
+    await screen.findByTestId('members-table');
+    const me = screen.getAllByTestId('member-row').find((r) => within(r).queryByTestId('member-me'));
+    expect((within(me!).getByTestId('member-role') as HTMLSelectElement).selectedOptions[0].textContent).toBe(
+      'Administrateur',
+    );
+    // Invitation stays at hand from the members list.
+    expect(screen.getByTestId('invite-open')).toBeTruthy();
+
+    await fireEvent.keyDown(screen.getByTestId('view-members'), { key: 'ArrowLeft' });
+    expect(screen.getByTestId('view-agenda').getAttribute('aria-selected')).toBe('true');
+  });
+
+  it('follows a role change made in the members list', async () => {
+    const space = backend.addSpace('Pays — agents');
+    backend.addMember(space.id, { name: 'Alix Durand', role: 'admin' });
+    render(SpaceView, { space });
+    await fireEvent.click(screen.getByTestId('view-members'));
+    await screen.findByTestId('members-table');
+    const me = screen.getAllByTestId('member-row').find((r) => within(r).queryByTestId('member-me'))!;
+    await fireEvent.change(within(me).getByTestId('member-role'), { target: { value: 'reader' } });
+    await fireEvent.click(screen.getByTestId('member-confirm-submit'));
+    await waitFor(() => expect(screen.getByTestId('my-role').textContent).toBe('Lecteur'));
+    expect(screen.queryByTestId('invite-open')).toBeNull();
+  });
+
+  it('says so when this person was removed from the space, and offers no change', async () => {
+    const space = backend.addSpace('Pays — agents', 'relais.test:4433', 'editor');
+    backend.myself(space.id).removed = true;
+    render(SpaceView, { space });
+    expect((await screen.findByTestId('space-removed')).textContent).toContain('vous a retiré de cet espace');
+    expect(screen.queryByTestId('event-add-open')).toBeNull();
+    expect(screen.queryByTestId('my-role')).toBeNull();
+  });
+});
