@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use bastide_core::{Event, EventInput, Profile};
+use bastide_core::{Code, Event, EventInput, MemberInfo, OpId, OpOutcome, Profile, Role, SpaceId};
 use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
@@ -30,6 +30,9 @@ enum Command {
     /// The shared agenda.
     #[command(subcommand)]
     Agenda(AgendaCommand),
+    /// This person's devices: add a second one.
+    #[command(subcommand)]
+    Device(DeviceCommand),
     /// Pushes local changes and pulls others' until caught up, then exits.
     Sync,
     /// Shows this profile's device and pending changes.
@@ -50,21 +53,74 @@ enum SpaceCommand {
         #[arg(long, env = "BASTIDE_RELAY")]
         relay: String,
     },
-    /// Prints an invitation code for a space (the profile's only space by default).
+    /// Prints a one-time invitation code to a space, for a new person with a role
+    /// (admins only). The code works once the invitation has reached the relay.
     Invite {
-        /// The space id.
+        /// The space id (the profile's only space by default).
         space: Option<String>,
+        /// The role the newcomer gets: admin, validator, editor or reader.
+        #[arg(long, default_value = "editor")]
+        role: Role,
+        /// How many days the code stays valid (1 to 90).
+        #[arg(long, default_value_t = 7)]
+        expires_days: i64,
     },
     /// Joins a space with an invitation code; prints its id.
     Join {
         /// The code (BSTD1-...).
         code: String,
+        /// Your full name, as the other members will see it (default: the profile's).
+        #[arg(long)]
+        name: Option<String>,
+        /// Your organisation (commune, office...).
+        #[arg(long, default_value = "")]
+        organisation: String,
+        /// Your function (secrétaire de mairie, maire...).
+        #[arg(long, default_value = "")]
+        function: String,
+    },
+    /// Lists the members of a space, with their roles and devices.
+    Members {
+        /// The space id (the profile's only space by default).
+        space: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Changes a member's role (admins only).
+    Role {
+        /// The space id.
+        space: String,
+        /// The member id (from `space members`).
+        member: String,
+        /// admin, validator, editor or reader.
+        role: Role,
+    },
+    /// Removes a member, or one device (a lost laptop), from a space. What they wrote
+    /// stays; what is written from now on is sealed under a key they never get.
+    Remove {
+        /// The space id.
+        space: String,
+        /// A member id, or a device id (from `space members`).
+        member: String,
     },
     /// Lists the profile's spaces.
     List {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeviceCommand {
+    /// Prints a one-time code (valid a week) that makes another computer a device of
+    /// this person in all of this profile's spaces.
+    Add,
+    /// Uses a `device add` code on a new profile; prints the spaces joined.
+    Join {
+        /// The code (BSTD1-...).
+        code: String,
     },
 }
 
@@ -189,13 +245,76 @@ async fn command(profile: &Profile, space: Option<&str>, command: Command) -> an
             let created = profile.create_space(&name, &relay).await?;
             println!("{}", created.id);
         }
-        Command::Space(SpaceCommand::Invite { space: given }) => {
+        Command::Space(SpaceCommand::Invite {
+            space: given,
+            role,
+            expires_days,
+        }) => {
             let id = profile.resolve_space(given.as_deref().or(space)).await?;
-            println!("{}", profile.invite(id).await?);
+            let (code, op) = profile.invite(id, role, expires_days).await?;
+            publish(profile, &[(id, op)]).await?;
+            println!("{code}");
         }
-        Command::Space(SpaceCommand::Join { code }) => {
-            let joined = profile.join(&code).await?;
+        Command::Space(SpaceCommand::Join {
+            code,
+            name,
+            organisation,
+            function,
+        }) => {
+            let info = MemberInfo {
+                name: name.unwrap_or_default(),
+                organisation,
+                function,
+            };
+            let joined = profile.join(&code, info).await?;
             println!("{}", joined.id);
+        }
+        Command::Space(SpaceCommand::Members { space: given, json }) => {
+            let id = profile.resolve_space(given.as_deref().or(space)).await?;
+            let members = profile.members(id).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&members)?);
+            } else {
+                for m in members {
+                    let gone = if m.removed { "  (retiré)" } else { "" };
+                    let me = if m.is_me { "  (vous)" } else { "" };
+                    println!(
+                        "{}  {:<9}  {}  {} appareil(s){gone}{me}",
+                        m.id,
+                        m.role,
+                        m.name,
+                        m.devices.len()
+                    );
+                }
+            }
+        }
+        Command::Space(SpaceCommand::Role {
+            space: given,
+            member,
+            role,
+        }) => {
+            let id = profile.resolve_space(Some(&given)).await?;
+            let op = profile.set_role(id, member.parse()?, role).await?;
+            publish(profile, &[(id, op)]).await?;
+        }
+        Command::Space(SpaceCommand::Remove { space: given, member }) => {
+            let id = profile.resolve_space(Some(&given)).await?;
+            // Member ids are 32 hex characters, device ids 64.
+            let op = match member.trim().len() {
+                64 => profile.remove_device(id, member.parse()?).await?,
+                _ => profile.remove_member(id, member.parse()?).await?,
+            };
+            publish(profile, &[(id, op)]).await?;
+        }
+        Command::Device(DeviceCommand::Add) => {
+            let (code, ops) = profile.device_add().await?;
+            publish(profile, &ops).await?;
+            println!("{code}");
+        }
+        Command::Device(DeviceCommand::Join { code }) => {
+            for joined in profile.device_join(&code).await? {
+                println!("{}", joined.id);
+            }
         }
         Command::Space(SpaceCommand::List { json }) => {
             let spaces = profile.spaces().await?;
@@ -284,6 +403,24 @@ async fn agenda(profile: &Profile, space: Option<&str>, command: AgendaCommand) 
             } else {
                 print_events(&events);
             }
+        }
+    }
+    Ok(())
+}
+
+/// Sends membership ops to the relay now. Offline, they stay queued for the next sync
+/// (said on stderr); refused, the command fails with the relay's reason.
+async fn publish(profile: &Profile, ops: &[(SpaceId, OpId)]) -> anyhow::Result<()> {
+    if let Err(error) = profile.sync_once().await {
+        match error.code() {
+            Code::RelayUnreachable => {}
+            _ => tracing::warn!(%error, "sync after the change failed"),
+        }
+    }
+    for (space, op) in ops {
+        if profile.outcome(*space, *op).await? == OpOutcome::Pending {
+            eprintln!("bastide: the relay is unreachable; the change goes with the next `bastide sync`");
+            break;
         }
     }
     Ok(())

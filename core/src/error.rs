@@ -1,5 +1,7 @@
 //! Errors of the core API, with the stable codes the UI branches on.
 
+use bastide_proto::membership::{Rejection, UnknownRole};
+use bastide_proto::wire::Refusal;
 use bastide_proto::{EntryError, IdError, RelayAddrError};
 use serde::Serialize;
 
@@ -20,6 +22,18 @@ pub enum Code {
     ExpiredInvitation,
     /// This profile already belongs to the space.
     AlreadyMember,
+    /// The invitation was used already.
+    InviteUsed,
+    /// The invitation was withdrawn.
+    InviteRevoked,
+    /// The relay does not know the invitation (not published yet, or never).
+    InviteUnknown,
+    /// The member's role does not allow the action.
+    NotAllowed,
+    /// This device is not (or no longer) a member of the space.
+    NotMember,
+    /// The action would leave the space without an admin.
+    LastAdmin,
     /// The relay cannot be reached.
     RelayUnreachable,
     /// The relay presented another certificate than the pinned one.
@@ -65,6 +79,26 @@ pub enum Error {
     /// The profile already belongs to the space.
     #[error("already a member of space {0}")]
     AlreadyMember(bastide_proto::SpaceId),
+    /// The membership log does not allow the change (checked here, before sending).
+    #[error("membership change refused: {0}")]
+    Membership(#[from] Rejection),
+    /// The relay refused a record for good.
+    #[error("the relay refused: {reason}")]
+    Refused {
+        /// Why, as the relay classes it.
+        refusal: Refusal,
+        /// Why, in English.
+        reason: String,
+    },
+    /// The member's role does not allow it.
+    #[error("{0}")]
+    NotAllowed(String),
+    /// This device is not, or no longer, in the space.
+    #[error("this device is not a member of space {0}")]
+    NotMember(bastide_proto::SpaceId),
+    /// A role name could not be read.
+    #[error(transparent)]
+    Role(#[from] UnknownRole),
     /// No such space.
     #[error("no space {0} in this profile")]
     SpaceNotFound(String),
@@ -110,13 +144,19 @@ pub enum Error {
 
 impl Code {
     /// Every code, for checks that the UI knows them all.
-    pub const ALL: [Code; 12] = [
+    pub const ALL: [Code; 18] = [
         Code::EmptyTitle,
         Code::EndBeforeStart,
         Code::InvalidDate,
         Code::InvalidInvitation,
         Code::ExpiredInvitation,
         Code::AlreadyMember,
+        Code::InviteUsed,
+        Code::InviteRevoked,
+        Code::InviteUnknown,
+        Code::NotAllowed,
+        Code::NotMember,
+        Code::LastAdmin,
         Code::RelayUnreachable,
         Code::CertificateMismatch,
         Code::RelayRefused,
@@ -137,10 +177,22 @@ impl Error {
             Self::InvalidInvitation(_) => Code::InvalidInvitation,
             Self::ExpiredInvitation(_) => Code::ExpiredInvitation,
             Self::AlreadyMember(_) => Code::AlreadyMember,
+            Self::Membership(rejection) => rejection_code(*rejection),
+            Self::Refused { refusal, .. } => match refusal {
+                Refusal::Membership(rejection) => rejection_code(*rejection),
+                Refusal::InvitationExpired => Code::ExpiredInvitation,
+                Refusal::NotMember => Code::NotMember,
+                Refusal::NotAllowed => Code::NotAllowed,
+                _ => Code::RelayRefused,
+            },
+            Self::NotAllowed(_) => Code::NotAllowed,
+            Self::NotMember(_) => Code::NotMember,
             Self::SpaceNotFound(_) | Self::ItemNotFound(_) => Code::NotFound,
-            Self::SpaceAmbiguous(_) | Self::Id(_) | Self::RelayAddr(_) | Self::InvalidInput(_) => {
-                Code::InvalidInput
-            }
+            Self::SpaceAmbiguous(_)
+            | Self::Id(_)
+            | Self::RelayAddr(_)
+            | Self::InvalidInput(_)
+            | Self::Role(_) => Code::InvalidInput,
             Self::Sync(S::CertificateMismatch { .. }) => Code::CertificateMismatch,
             Self::Sync(S::Refused { .. }) => Code::RelayRefused,
             Self::Sync(_) => Code::RelayUnreachable,
@@ -148,6 +200,19 @@ impl Error {
                 Code::Internal
             }
         }
+    }
+}
+
+fn rejection_code(rejection: Rejection) -> Code {
+    match rejection {
+        Rejection::NotAdmin => Code::NotAllowed,
+        Rejection::NotMember => Code::NotMember,
+        Rejection::LastAdmin => Code::LastAdmin,
+        Rejection::InvitationUsed => Code::InviteUsed,
+        Rejection::InvitationRevoked => Code::InviteRevoked,
+        Rejection::NoSuchInvitation => Code::InviteUnknown,
+        Rejection::NoSuchMember | Rejection::NoSuchDevice => Code::NotFound,
+        _ => Code::RelayRefused,
     }
 }
 
@@ -167,6 +232,12 @@ mod tests {
             | Code::InvalidInvitation
             | Code::ExpiredInvitation
             | Code::AlreadyMember
+            | Code::InviteUsed
+            | Code::InviteRevoked
+            | Code::InviteUnknown
+            | Code::NotAllowed
+            | Code::NotMember
+            | Code::LastAdmin
             | Code::RelayUnreachable
             | Code::CertificateMismatch
             | Code::RelayRefused

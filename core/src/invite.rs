@@ -1,10 +1,12 @@
-//! Invitation codes: everything a new device needs to join a space.
+//! Invitation codes: everything a new person or device needs to join.
 //!
-//! For now an invitation carries the space key itself, so it must travel privately
-//! (by hand, by phone, in person). One-time codes with roles replace it with the
-//! membership log.
+//! A code carries the secret half of a one-time invitation key. The admin (or, for a
+//! second device, the member) published the invitation in the space's membership log,
+//! with the space keys sealed to that key, so the newcomer can join and read while the
+//! inviter is offline. The relay accepts the invitation once, before it expires.
 
-use bastide_proto::{RelayAddr, SpaceId, SpaceKey};
+use bastide_proto::membership::Role;
+use bastide_proto::{DeviceKey, MemberId, OpId, RelayAddr, SpaceId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -17,21 +19,35 @@ pub const PREFIX: &str = "BSTD1-";
 /// used at the next weekly meeting.
 pub const DEFAULT_VALIDITY: time::Duration = time::Duration::days(7);
 
-/// The decoded content of an invitation code.
+/// The longest validity an admin may choose.
+pub const MAX_VALIDITY_DAYS: i64 = 90;
+
+/// One space an invitation opens.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Invitation {
+pub struct InvitedSpace {
     /// The relay, with its pinned certificate fingerprint.
     pub relay: String,
     /// The space.
     pub space: SpaceId,
     /// The space's name, shown before joining.
     pub name: String,
-    /// The space key.
-    pub key: [u8; 32],
-    /// The key epoch.
-    pub epoch: u32,
+    /// The invitation op in the space's log, which the newcomer's op follows.
+    pub op: OpId,
+    /// For a second device: the member it joins as.
+    pub member: Option<MemberId>,
+}
+
+/// The decoded content of an invitation code.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invitation {
+    /// The invitation key's secret.
+    pub secret: [u8; 32],
+    /// The role granted (for a second device: the member's role when it was made).
+    pub role: Role,
     /// Unix time after which the code is refused.
     pub expires: i64,
+    /// The spaces it opens: one for a person, every space of the member for a device.
+    pub spaces: Vec<InvitedSpace>,
 }
 
 impl Invitation {
@@ -62,10 +78,15 @@ impl Invitation {
         }
         let invitation: Self =
             postcard::from_bytes(body).map_err(|_| Error::InvalidInvitation("its content is unreadable"))?;
-        invitation
-            .relay
-            .parse::<RelayAddr>()
-            .map_err(|_| Error::InvalidInvitation("its relay address is unreadable"))?;
+        if invitation.spaces.is_empty() {
+            return Err(Error::InvalidInvitation("it opens no space"));
+        }
+        for space in &invitation.spaces {
+            space
+                .relay
+                .parse::<RelayAddr>()
+                .map_err(|_| Error::InvalidInvitation("its relay address is unreadable"))?;
+        }
         if now.unix_timestamp() > invitation.expires {
             let when = OffsetDateTime::from_unix_timestamp(invitation.expires)
                 .ok()
@@ -76,9 +97,14 @@ impl Invitation {
         Ok(invitation)
     }
 
-    /// The space key.
-    pub fn space_key(&self) -> SpaceKey {
-        SpaceKey(self.key)
+    /// The invitation key.
+    pub fn key(&self) -> DeviceKey {
+        DeviceKey::from_secret(&self.secret)
+    }
+
+    /// Whether it makes a second device of an existing member.
+    pub fn is_device(&self) -> bool {
+        self.spaces.iter().any(|s| s.member.is_some())
     }
 }
 
@@ -88,17 +114,21 @@ mod tests {
 
     fn sample(expires: i64) -> Invitation {
         Invitation {
-            relay: RelayAddr {
-                host: "127.0.0.1".into(),
-                port: 4433,
-                fingerprint: [1; 32],
-            }
-            .to_string(),
-            space: SpaceId::random(),
-            name: "Pays — agents".into(),
-            key: [7; 32],
-            epoch: 0,
+            secret: [7; 32],
+            role: Role::Editor,
             expires,
+            spaces: vec![InvitedSpace {
+                relay: RelayAddr {
+                    host: "127.0.0.1".into(),
+                    port: 4433,
+                    fingerprint: [1; 32],
+                }
+                .to_string(),
+                space: SpaceId::random(),
+                name: "Pays — agents".into(),
+                op: OpId([3; 32]),
+                member: None,
+            }],
         }
     }
 

@@ -29,13 +29,16 @@ mod error;
 pub mod invite;
 mod items;
 pub mod live;
+mod members;
 mod profile;
 mod store;
 pub mod sync;
 
 pub use agenda::{Event, EventInput};
 pub use error::{Code, Error};
-pub use profile::{Changed, ChangedItem, Profile, SpaceInfo, SyncReport};
+pub use members::{InvitationView, MemberView};
+pub use profile::{Changed, ChangedItem, OpOutcome, Profile, SpaceInfo, SyncReport};
 pub use store::DB_FILE;
 
-pub use bastide_proto::{DeviceId, DeviceKey, IdError, ItemId, SpaceId};
+pub use bastide_proto::membership::{MemberInfo, Role};
+pub use bastide_proto::{DeviceId, DeviceKey, IdError, ItemId, MemberId, OpId, SpaceId};

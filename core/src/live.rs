@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bastide_proto::wire::RelayMsg;
-use bastide_proto::{RelayAddr, SpaceId, SpaceKey};
+use bastide_proto::{RelayAddr, SpaceId};
 use serde::Serialize;
 use time::OffsetDateTime;
 use tokio::sync::watch;
@@ -156,7 +156,7 @@ pub async fn run(profile: Arc<Profile>, status: watch::Sender<SyncStatus>, stop:
     }
 }
 
-async fn relay_loop(board: Arc<Board>, relay: String, spaces: Vec<(SpaceId, SpaceKey)>) {
+async fn relay_loop(board: Arc<Board>, relay: String, spaces: Vec<SpaceId>) {
     let mut backoff = MIN_BACKOFF;
     loop {
         let (error, permanent) = match relay_session(&board, &relay, &spaces).await {
@@ -187,14 +187,13 @@ async fn relay_loop(board: Arc<Board>, relay: String, spaces: Vec<(SpaceId, Spac
     }
 }
 
-async fn relay_session(board: &Arc<Board>, relay: &str, spaces: &[(SpaceId, SpaceKey)]) -> Result<(), Error> {
+async fn relay_session(board: &Arc<Board>, relay: &str, spaces: &[SpaceId]) -> Result<(), Error> {
     let profile = &board.profile;
     let addr: RelayAddr = relay.parse()?;
     let connection = RelayConnection::connect(&addr, &profile.device).await?;
     let mut outbox_changed = profile.outbox_changed();
     let mut readers = JoinSet::new();
-    for (space, key) in spaces {
-        connection.enter(*space, key).await?;
+    for space in spaces {
         let subscription = connection
             .subscribe(*space, profile.cursor(*space).await?)
             .await?;
@@ -204,8 +203,13 @@ async fn relay_session(board: &Arc<Board>, relay: &str, spaces: &[(SpaceId, Spac
     board.publish().await;
     loop {
         outbox_changed.borrow_and_update();
-        for (space, _) in spaces {
-            profile.push_space(&connection, *space).await?;
+        for space in spaces {
+            let pushed = profile.push_space(&connection, *space).await?;
+            if let Some((_, refusal, reason)) = pushed.refused.into_iter().find(|(op, _, _)| *op) {
+                // A membership change made here was refused: say so until the next one.
+                let error = Error::Refused { refusal, reason };
+                board.set(relay, true, Some((error.code(), error.to_string())));
+            }
         }
         board.publish().await;
         tokio::select! {
@@ -225,14 +229,26 @@ async fn relay_session(board: &Arc<Board>, relay: &str, spaces: &[(SpaceId, Spac
 }
 
 async fn read_loop(board: Arc<Board>, space: SpaceId, mut subscription: Subscription) -> Result<(), Error> {
+    let mut caught_up = false;
     loop {
-        match subscription.next().await? {
+        match subscription
+            .next()
+            .await
+            .map_err(|e| crate::profile::not_member(space, e))?
+        {
             Some(RelayMsg::Entries { entries }) => {
                 board.profile.apply_remote(space, &entries).await?;
+                if caught_up {
+                    // Repairs only once the whole log is in: a partial view would see
+                    // problems other admins have already fixed.
+                    board.profile.heal(space).await?;
+                }
                 board.synced();
                 board.publish().await;
             }
             Some(RelayMsg::CaughtUp { .. }) => {
+                caught_up = true;
+                board.profile.heal(space).await?;
                 board.synced();
                 board.publish().await;
             }

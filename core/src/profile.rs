@@ -3,10 +3,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use automerge::{ActorId, AutoCommit, ChangeHash};
-use bastide_proto::wire::{LogEntry, PushResult, RelayMsg};
-use bastide_proto::{DeviceId, DeviceKey, Entry, EntryId, EntryKind, ItemId, RelayAddr, SpaceId, SpaceKey};
+use bastide_proto::membership::Op;
+use bastide_proto::wire::{ErrorCode, LogEntry, PushResult, Record, Refusal, RelayMsg};
+use bastide_proto::{
+    DeviceId, DeviceKey, Entry, EntryId, EntryKind, ItemId, KeyId, MemberId, RelayAddr, SpaceId, SpaceKey,
+};
 use serde::Serialize;
 use sqlx::{SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
@@ -14,9 +18,18 @@ use tokio::sync::{Mutex, broadcast, watch};
 
 use crate::agenda::{self, Event, EventInput};
 use crate::error::Error;
-use crate::invite::{self, Invitation};
 use crate::items::{self, Item, Items};
-use crate::sync::RelayConnection;
+use crate::members::{self, KnownOp, SpaceMembers};
+use crate::sync::{RelayConnection, SyncError};
+
+mod membership;
+
+pub use membership::OpOutcome;
+
+/// `outbox.kind` of a sealed entry.
+pub(crate) const OUTBOX_ENTRY: i64 = 0;
+/// `outbox.kind` of a membership op.
+pub(crate) const OUTBOX_OP: i64 = 1;
 
 /// Entries pushed per request: big enough to amortise a round trip on a slow line,
 /// small enough that one request stays well under the frame limit.
@@ -63,13 +76,25 @@ pub struct ChangedItem {
 /// What one [`Profile::sync_once`] did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct SyncReport {
-    /// Entries the relay acknowledged.
+    /// Records the relay acknowledged.
     pub pushed: usize,
-    /// Entries the relay refused for good.
+    /// Records the relay refused for good.
     pub refused: usize,
     /// Entries received and applied.
     pub received: usize,
 }
+
+/// What became of a pushed batch.
+#[derive(Debug, Default)]
+pub(crate) struct Acknowledged {
+    pub(crate) stored: usize,
+    /// Refused records: whether each was a membership op, and why.
+    pub(crate) refused: Vec<(bool, Refusal, String)>,
+}
+
+/// Replayed memberships by space. Ops are only written under `Profile::write`, and
+/// the cache is only filled under it, so a replay in it is never older than the ops.
+type MembersCache = HashMap<SpaceId, Arc<SpaceMembers>>;
 
 /// One person's device: its database, key and spaces.
 pub struct Profile {
@@ -84,15 +109,17 @@ pub struct Profile {
     outbox: watch::Sender<u64>,
     changes: broadcast::Sender<Changed>,
     spaces_changed: watch::Sender<u64>,
+    members_changed: broadcast::Sender<SpaceId>,
+    members: std::sync::Mutex<MembersCache>,
+    /// Why the relay refused ops made here, by op, for whoever waits on them.
+    refusals: std::sync::Mutex<HashMap<EntryId, (Refusal, String)>>,
 }
 
 struct SpaceRow {
-    id: SpaceId,
     name: String,
     relay: String,
-    key: SpaceKey,
-    epoch: u32,
     cursor: u64,
+    member: Option<MemberId>,
 }
 
 impl Profile {
@@ -105,7 +132,6 @@ impl Profile {
                 .await?;
         let display_name = stored.map(|(n,)| n).unwrap_or_else(|| default_name(&device));
         let (changes, _) = broadcast::channel(256);
-        let (spaces_changed, _) = watch::channel(0);
         Ok(Self {
             dir: dir.to_path_buf(),
             pool,
@@ -115,7 +141,10 @@ impl Profile {
             items: Items::default(),
             outbox: watch::channel(0).0,
             changes,
-            spaces_changed,
+            spaces_changed: watch::channel(0).0,
+            members_changed: broadcast::channel(64).0,
+            members: std::sync::Mutex::new(MembersCache::default()),
+            refusals: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -155,6 +184,11 @@ impl Profile {
     /// Ticks whenever a space is created or joined.
     pub fn spaces_changed(&self) -> watch::Receiver<u64> {
         self.spaces_changed.subscribe()
+    }
+
+    /// The spaces whose membership changes (here or from the relay), as it does.
+    pub fn members_changed(&self) -> broadcast::Receiver<SpaceId> {
+        self.members_changed.subscribe()
     }
 
     /// Ticks whenever a local edit adds to the outbox.
@@ -200,71 +234,23 @@ impl Profile {
         }
     }
 
-    /// Creates a space on `relay` with this device as its first member. The relay must
-    /// be reachable and present the pinned certificate; nothing is stored otherwise.
-    pub async fn create_space(&self, name: &str, relay: &str) -> Result<SpaceInfo, Error> {
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(Error::InvalidInput("the space name is empty".into()));
-        }
-        let addr: RelayAddr = relay.parse()?;
-        let id = SpaceId::random();
-        let key = SpaceKey::generate();
-        let connection = RelayConnection::connect(&addr, &self.device).await?;
-        connection.enter(id, &key).await?;
-        connection.close().await;
-        self.insert_space(id, name, &addr, &key, 0).await
-    }
-
-    /// An invitation code for `space`, valid for a week.
-    pub async fn invite(&self, space: SpaceId) -> Result<String, Error> {
-        let row = self.space(space).await?;
-        let expires = (OffsetDateTime::now_utc() + invite::DEFAULT_VALIDITY).unix_timestamp();
-        Ok(Invitation {
-            relay: row.relay,
-            space,
-            name: row.name,
-            key: row.key.0,
-            epoch: row.epoch,
-            expires,
-        }
-        .encode())
-    }
-
-    /// Joins the space an invitation code describes. The relay must accept this device;
-    /// nothing is stored otherwise.
-    pub async fn join(&self, code: &str) -> Result<SpaceInfo, Error> {
-        let invitation = Invitation::decode(code, OffsetDateTime::now_utc())?;
-        if self.space(invitation.space).await.is_ok() {
-            return Err(Error::AlreadyMember(invitation.space));
-        }
-        let addr: RelayAddr = invitation.relay.parse()?;
-        let key = invitation.space_key();
-        let connection = RelayConnection::connect(&addr, &self.device).await?;
-        connection.enter(invitation.space, &key).await?;
-        connection.close().await;
-        self.insert_space(invitation.space, &invitation.name, &addr, &key, invitation.epoch)
-            .await
-    }
-
     async fn insert_space(
-        &self,
+        conn: &mut SqliteConnection,
         id: SpaceId,
         name: &str,
         relay: &RelayAddr,
-        key: &SpaceKey,
-        epoch: u32,
+        member: MemberId,
     ) -> Result<SpaceInfo, Error> {
-        sqlx::query("INSERT INTO spaces (id, name, relay, space_key, epoch, cursor, joined_at) VALUES (?, ?, ?, ?, ?, 0, ?)")
-            .bind(id.0.as_slice())
-            .bind(name)
-            .bind(relay.to_string())
-            .bind(key.0.as_slice())
-            .bind(epoch)
-            .bind(now_text())
-            .execute(&self.pool)
-            .await?;
-        self.spaces_changed.send_modify(|n| *n += 1);
+        sqlx::query(
+            "INSERT INTO spaces (id, name, relay, member, cursor, joined_at) VALUES (?, ?, ?, ?, 0, ?)",
+        )
+        .bind(id.0.as_slice())
+        .bind(name)
+        .bind(relay.to_string())
+        .bind(member.0.as_slice())
+        .bind(now_text())
+        .execute(&mut *conn)
+        .await?;
         Ok(SpaceInfo {
             id: id.to_string(),
             name: name.to_owned(),
@@ -273,22 +259,17 @@ impl Profile {
     }
 
     async fn space(&self, id: SpaceId) -> Result<SpaceRow, Error> {
-        let row: Option<(String, String, Vec<u8>, i64, i64)> =
-            sqlx::query_as("SELECT name, relay, space_key, epoch, cursor FROM spaces WHERE id = ?")
+        let row: Option<(String, String, i64, Option<Vec<u8>>)> =
+            sqlx::query_as("SELECT name, relay, cursor, member FROM spaces WHERE id = ?")
                 .bind(id.0.as_slice())
                 .fetch_optional(&self.pool)
                 .await?;
-        let (name, relay, key, epoch, cursor) = row.ok_or_else(|| Error::SpaceNotFound(id.to_string()))?;
-        let key: [u8; 32] = key
-            .try_into()
-            .map_err(|_| Error::InvalidInput(format!("space {id} has a corrupt key")))?;
+        let (name, relay, cursor, member) = row.ok_or_else(|| Error::SpaceNotFound(id.to_string()))?;
         Ok(SpaceRow {
-            id,
             name,
             relay,
-            key: SpaceKey(key),
-            epoch: u32::try_from(epoch).unwrap_or(0),
             cursor: u64::try_from(cursor).unwrap_or(0),
+            member: member.and_then(|m| <[u8; 16]>::try_from(m).ok()).map(MemberId),
         })
     }
 
@@ -297,8 +278,9 @@ impl Profile {
     /// Adds an event.
     pub async fn add_event(&self, space: SpaceId, input: EventInput) -> Result<Event, Error> {
         let checked = input.check()?;
-        let row = self.space(space).await?;
+        self.space(space).await?;
         let _write = self.write.lock().await;
+        let key = self.writing_key(space).await?;
         let id = ItemId::random();
         let mut item = Item {
             space,
@@ -312,7 +294,7 @@ impl Profile {
             &self.display_name,
             OffsetDateTime::now_utc(),
         )?;
-        self.commit_local(&row, id, item, &[]).await
+        self.commit_local(space, &key, id, item, &[]).await
     }
 
     /// Changes an event (also one in the trash).
@@ -347,14 +329,15 @@ impl Profile {
         id: ItemId,
         edit: impl FnOnce(&mut AutoCommit, &str, OffsetDateTime) -> Result<(), Error>,
     ) -> Result<Event, Error> {
-        let row = self.space(space).await?;
+        self.space(space).await?;
         let _write = self.write.lock().await;
+        let key = self.writing_key(space).await?;
         let mut item = self.take_item(space, id, agenda::KIND).await?;
         let heads = item.doc.get_heads();
         // On error the taken document (maybe half edited) is dropped, not cached: the
         // next use reloads it from disk.
         edit(&mut item.doc, &self.display_name, OffsetDateTime::now_utc())?;
-        self.commit_local(&row, id, item, &heads).await
+        self.commit_local(space, &key, id, item, &heads).await
     }
 
     /// The events of a space (not in the trash), by start.
@@ -438,37 +421,31 @@ impl Profile {
     /// entry and projection in one transaction. The caller holds the write lock.
     async fn commit_local(
         &self,
-        space: &SpaceRow,
+        space: SpaceId,
+        (key_id, key): &(KeyId, SpaceKey),
         id: ItemId,
         mut item: Item,
         heads: &[ChangeHash],
     ) -> Result<Event, Error> {
-        let event = agenda::read(&item.doc, space.id, id);
+        let event = agenda::read(&item.doc, space, id);
         if item.doc.get_heads() == heads {
             // Nothing changed: no entry to send.
             self.items.keep(id, item);
             return Ok(event);
         }
         let changes = item.doc.save_after(heads);
-        let entry = Entry::seal(
-            &self.device,
-            space.id,
-            id,
-            EntryKind::Change,
-            space.epoch,
-            &space.key,
-            &changes,
-        )?;
+        let entry = Entry::seal(&self.device, space, id, EntryKind::Change, *key_id, key, &changes)?;
         let bytes = entry.to_bytes();
         let mut tx = self.begin_write().await?;
         items::save(&mut tx, id, &mut item, &changes).await?;
-        sqlx::query("INSERT INTO outbox (id, space, bytes) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO outbox (id, space, bytes, kind) VALUES (?, ?, ?, ?)")
             .bind(EntryId::of(&bytes).0.as_slice())
-            .bind(space.id.0.as_slice())
+            .bind(space.0.as_slice())
             .bind(bytes)
+            .bind(OUTBOX_ENTRY)
             .execute(&mut *tx)
             .await?;
-        agenda::project(&mut tx, space.id, id, &event).await?;
+        agenda::project(&mut tx, space, id, &event).await?;
         tx.commit().await?;
         self.items.keep(id, item);
         self.outbox.send_modify(|n| *n += 1);
@@ -480,7 +457,7 @@ impl Profile {
             author: self.device_id(),
         };
         let _ = self.changes.send(Changed {
-            space: space.id,
+            space,
             remote: false,
             items: vec![item],
         });
@@ -495,37 +472,74 @@ impl Profile {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    /// The next outbox entries of `space`, oldest first.
-    pub(crate) async fn outbox_batch(&self, space: SpaceId) -> Result<Vec<Vec<u8>>, Error> {
-        let rows: Vec<(Vec<u8>,)> = sqlx::query_as(
-            "SELECT bytes FROM outbox WHERE space = ? AND acked_seq IS NULL ORDER BY ord LIMIT ?",
+    /// The next outbox records of `space`, oldest first.
+    pub(crate) async fn outbox_batch(&self, space: SpaceId) -> Result<Vec<Record>, Error> {
+        let rows: Vec<(Vec<u8>, i64)> = sqlx::query_as(
+            "SELECT bytes, kind FROM outbox WHERE space = ? AND acked_seq IS NULL ORDER BY ord LIMIT ?",
         )
         .bind(space.0.as_slice())
         .bind(PUSH_BATCH)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.into_iter().map(|(b,)| b).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(bytes, kind)| {
+                if kind == OUTBOX_OP {
+                    Record::Op(bytes)
+                } else {
+                    Record::Entry(bytes)
+                }
+            })
+            .collect())
     }
 
-    /// Marks acknowledged entries, and drops permanently refused ones, from the outbox.
-    pub(crate) async fn acknowledge(&self, results: &[PushResult]) -> Result<(usize, usize), Error> {
+    /// Marks acknowledged records, and drops permanently refused ones, from the outbox.
+    /// A refused op also leaves the local membership log: the relay's log is the one
+    /// every member replays.
+    pub(crate) async fn acknowledge(
+        &self,
+        space: SpaceId,
+        results: &[PushResult],
+    ) -> Result<Acknowledged, Error> {
         let _write = self.write.lock().await;
         let mut tx = self.begin_write().await?;
-        let (mut stored, mut refused) = (0, 0);
+        let mut outcome = Acknowledged::default();
+        let mut ops_changed = false;
         for result in results {
             match result {
                 PushResult::Stored { id, seq } => {
-                    stored += 1;
+                    outcome.stored += 1;
+                    let seq = i64::try_from(*seq).unwrap_or(i64::MAX);
                     sqlx::query("UPDATE outbox SET acked_seq = ? WHERE id = ?")
-                        .bind(i64::try_from(*seq).unwrap_or(i64::MAX))
+                        .bind(seq)
                         .bind(id.0.as_slice())
                         .execute(&mut *tx)
                         .await?;
+                    let op = sqlx::query("UPDATE ops SET seq = ? WHERE id = ? AND seq IS NULL")
+                        .bind(seq)
+                        .bind(id.0.as_slice())
+                        .execute(&mut *tx)
+                        .await?;
+                    ops_changed |= op.rows_affected() > 0;
                 }
-                PushResult::Refused { id, reason } => {
-                    // The change stays in the local document; only its upload is dropped.
-                    tracing::warn!(entry = %id, %reason, "relay refused an entry");
-                    refused += 1;
+                PushResult::Refused { id, refusal, reason } => {
+                    tracing::warn!(record = %id, %reason, "relay refused a record");
+                    let op = sqlx::query("DELETE FROM ops WHERE id = ? AND seq IS NULL")
+                        .bind(id.0.as_slice())
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected()
+                        > 0;
+                    ops_changed |= op;
+                    if op {
+                        self.refusals
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .insert(*id, (*refusal, reason.clone()));
+                    }
+                    outcome.refused.push((op, *refusal, reason.clone()));
+                    // An entry's change stays in the local document; only its upload
+                    // is dropped.
                     sqlx::query("DELETE FROM outbox WHERE id = ?")
                         .bind(id.0.as_slice())
                         .execute(&mut *tx)
@@ -534,33 +548,65 @@ impl Profile {
             }
         }
         tx.commit().await?;
-        Ok((stored, refused))
+        if ops_changed {
+            self.forget_members(space);
+        }
+        Ok(outcome)
     }
 
-    /// Applies entries received from the relay for `space`, and advances its cursor,
-    /// in one transaction. Entries that do not verify or open are skipped with a
-    /// warning: they come from a forger or from a client with another key.
+    /// Applies records received from the relay for `space`, and advances its cursor,
+    /// in one transaction. Membership ops join the local log. An entry is applied only
+    /// if its author could write at that point of the log (as the relay judged it);
+    /// entries that do not verify or open are skipped with a warning, and entries under
+    /// a key this device does not hold yet wait in `locked_entries`.
     pub(crate) async fn apply_remote(&self, space: SpaceId, entries: &[LogEntry]) -> Result<usize, Error> {
         let Some(last) = entries.last().map(|e| e.seq) else {
             return Ok(0);
         };
         let row = self.space(space).await?;
         let _write = self.write.lock().await;
+        let mut members = self.members_locked(space).await?;
         let mut tx = self.begin_write().await?;
-        let mut docs: BTreeMap<ItemId, Incoming> = BTreeMap::new();
-        let mut applied = 0;
+        let mut opened: Vec<(u64, DeviceId, ItemId, Vec<u8>)> = Vec::new();
+        // The known ops once an op arrived, until the replay is rebuilt with them.
+        let mut ops: Option<Vec<KnownOp>> = None;
+        let mut ops_arrived = false;
         let me = self.device_id();
         for log_entry in entries {
-            if log_entry.seq <= row.cursor {
+            let seq = log_entry.seq;
+            if seq <= row.cursor {
                 continue;
             }
-            let entry = match Entry::from_bytes(&log_entry.bytes) {
+            let bytes = match &log_entry.record {
+                Record::Op(bytes) => {
+                    match Op::from_bytes(bytes) {
+                        Ok(op) if op.space() == space => {
+                            members::store_op(&mut tx, space, &op, Some(seq)).await?;
+                            sqlx::query("DELETE FROM outbox WHERE id = ?")
+                                .bind(op.id().0.as_slice())
+                                .execute(&mut *tx)
+                                .await?;
+                            ops_arrived = true;
+                            let known = ops.get_or_insert_with(|| members.ops.clone());
+                            match known.iter_mut().find(|k| k.op.id() == op.id()) {
+                                Some(mine) => mine.seq = Some(seq),
+                                None => known.push(KnownOp { seq: Some(seq), op }),
+                            }
+                        }
+                        Ok(_) => tracing::warn!(seq, "op of another space skipped"),
+                        Err(error) => tracing::warn!(seq, %error, "malformed op skipped"),
+                    }
+                    continue;
+                }
+                Record::Entry(bytes) => bytes,
+            };
+            let entry = match Entry::from_bytes(bytes) {
                 Ok(entry) if entry.header.space == space && entry.header.author == me => {
                     // One of ours: if it is still in the outbox, it was applied when it
                     // was made. (A fresh profile with a reused key has no such row, and
                     // applies its old changes like anyone else's.)
                     let ours = sqlx::query("DELETE FROM outbox WHERE id = ?")
-                        .bind(EntryId::of(&log_entry.bytes).0.as_slice())
+                        .bind(EntryId::of(bytes).0.as_slice())
                         .execute(&mut *tx)
                         .await?
                         .rows_affected();
@@ -571,37 +617,66 @@ impl Profile {
                 }
                 Ok(entry) if entry.header.space == space => entry,
                 Ok(_) => {
-                    tracing::warn!(seq = log_entry.seq, "entry for another space skipped");
+                    tracing::warn!(seq, "entry for another space skipped");
                     continue;
                 }
                 Err(error) => {
-                    tracing::warn!(seq = log_entry.seq, %error, "malformed entry skipped");
+                    tracing::warn!(seq, %error, "malformed entry skipped");
                     continue;
                 }
             };
-            let body = match entry.open(&row.key) {
-                Ok(body) => body,
-                Err(error) => {
-                    tracing::warn!(seq = log_entry.seq, %error, "entry that does not open skipped");
-                    continue;
-                }
+            if let Some(known) = ops.take() {
+                members = Arc::new(self.build_members(&mut tx, space, known).await?);
+            }
+            let author = entry.header.author;
+            if !members
+                .sequenced_before(seq)
+                .role_of(&author)
+                .is_some_and(|r| r.writes())
+            {
+                tracing::warn!(seq, %author, "entry from a device that could not write then skipped");
+                continue;
+            }
+            let Some(key) = members.keys.get(&entry.header.key) else {
+                sqlx::query(
+                    "INSERT OR IGNORE INTO locked_entries (space, seq, key, bytes) VALUES (?, ?, ?, ?)",
+                )
+                .bind(space.0.as_slice())
+                .bind(i64::try_from(seq).unwrap_or(i64::MAX))
+                .bind(entry.header.key.0)
+                .bind(bytes.as_slice())
+                .execute(&mut *tx)
+                .await?;
+                continue;
             };
-            let item = entry.header.item;
+            match entry.open(key) {
+                Ok(body) => opened.push((seq, author, entry.header.item, body)),
+                Err(error) => tracing::warn!(seq, %error, "entry that does not open skipped"),
+            }
+        }
+        if let Some(known) = ops.take() {
+            members = Arc::new(self.build_members(&mut tx, space, known).await?);
+        }
+        if ops_arrived {
+            opened.extend(unlock_entries(&mut tx, space, &members).await?);
+        }
+        let mut docs: BTreeMap<ItemId, Incoming> = BTreeMap::new();
+        for (seq, author, item, body) in opened {
             let incoming = match docs.entry(item) {
                 std::collections::btree_map::Entry::Occupied(slot) => slot.into_mut(),
                 std::collections::btree_map::Entry::Vacant(slot) => {
-                    let Some(loaded) =
-                        Incoming::load(&mut tx, &self.items, space, item, entry.header.author).await?
+                    let Some(loaded) = Incoming::load(&mut tx, &self.items, space, item, author).await?
                     else {
-                        tracing::warn!(seq = log_entry.seq, %item, "entry for an item of another space skipped");
+                        tracing::warn!(seq, %item, "entry for an item of another space skipped");
                         continue;
                     };
                     slot.insert(loaded)
                 }
             };
-            incoming.arrived.push((log_entry.seq, body));
-            incoming.author = entry.header.author;
+            incoming.arrived.push((seq, body));
+            incoming.author = author;
         }
+        let mut applied = 0;
         let mut changed = Vec::new();
         let mut touched = Vec::with_capacity(docs.len());
         for (id, mut incoming) in docs {
@@ -630,7 +705,7 @@ impl Profile {
             .bind(i64::try_from(last).unwrap_or(i64::MAX))
             .execute(&mut *tx)
             .await?;
-        // Acknowledged entries whose echo was not seen (it cannot be missed, but the
+        // Acknowledged records whose echo was not seen (it cannot be missed, but the
         // outbox must not grow if it ever is): the log is past them.
         sqlx::query("DELETE FROM outbox WHERE space = ? AND acked_seq <= ?")
             .bind(space.0.as_slice())
@@ -640,6 +715,9 @@ impl Profile {
         tx.commit().await?;
         for (id, item) in touched {
             self.items.keep(id, item);
+        }
+        if ops_arrived {
+            self.keep_members(space, members);
         }
         if !changed.is_empty() {
             let _ = self.changes.send(Changed {
@@ -651,17 +729,17 @@ impl Profile {
         Ok(applied)
     }
 
-    /// Spaces grouped by relay, with their keys and cursors.
-    pub(crate) async fn spaces_by_relay(&self) -> Result<HashMap<String, Vec<(SpaceId, SpaceKey)>>, Error> {
-        let rows: Vec<(Vec<u8>, String, Vec<u8>)> = sqlx::query_as("SELECT id, relay, space_key FROM spaces")
+    /// Spaces grouped by relay.
+    pub(crate) async fn spaces_by_relay(&self) -> Result<HashMap<String, Vec<SpaceId>>, Error> {
+        let rows: Vec<(Vec<u8>, String)> = sqlx::query_as("SELECT id, relay FROM spaces")
             .fetch_all(&self.pool)
             .await?;
-        let mut out: HashMap<String, Vec<(SpaceId, SpaceKey)>> = HashMap::new();
-        for (id, relay, key) in rows {
-            let (Ok(id), Ok(key)) = (<[u8; 16]>::try_from(id), <[u8; 32]>::try_from(key)) else {
+        let mut out: HashMap<String, Vec<SpaceId>> = HashMap::new();
+        for (id, relay) in rows {
+            let Ok(id) = <[u8; 16]>::try_from(id) else {
                 continue;
             };
-            out.entry(relay).or_default().push((SpaceId(id), SpaceKey(key)));
+            out.entry(relay).or_default().push(SpaceId(id));
         }
         Ok(out)
     }
@@ -671,22 +749,52 @@ impl Profile {
         Ok(self.space(space).await?.cursor)
     }
 
-    /// Pushes the outbox and pulls everything new from the relays, then returns.
+    /// Pushes the outbox and pulls everything new from the relays, then returns. A
+    /// space that fails (this device was removed from it, say) does not keep the
+    /// others from syncing; the first failure is returned at the end.
     pub async fn sync_once(&self) -> Result<SyncReport, Error> {
         let mut report = SyncReport::default();
+        let mut failure = None;
         for (relay, spaces) in self.spaces_by_relay().await? {
             let addr: RelayAddr = relay.parse()?;
             let connection = RelayConnection::connect(&addr, &self.device).await?;
-            for (space, key) in &spaces {
-                connection.enter(*space, key).await?;
-                let (pushed, refused) = self.push_space(&connection, *space).await?;
-                report.pushed += pushed;
-                report.refused += refused;
-                report.received += self.pull_space(&connection, *space).await?;
+            for space in spaces {
+                match self.sync_space(&connection, space, &mut report).await {
+                    Ok(()) => {}
+                    Err(error @ Error::NotMember(_)) => {
+                        tracing::warn!(%space, %error, "space not synced");
+                        failure.get_or_insert(error);
+                    }
+                    Err(error) => {
+                        connection.close().await;
+                        return Err(error);
+                    }
+                }
             }
             connection.close().await;
         }
-        Ok(report)
+        match failure {
+            Some(error) => Err(error),
+            None => Ok(report),
+        }
+    }
+
+    async fn sync_space(
+        &self,
+        connection: &RelayConnection,
+        space: SpaceId,
+        report: &mut SyncReport,
+    ) -> Result<(), Error> {
+        let pushed = self.push_space(connection, space).await?;
+        report.pushed += pushed.stored;
+        report.refused += pushed.refused.len();
+        report.received += self.pull_space(connection, space).await?;
+        if self.heal(space).await? {
+            let healed = self.push_space(connection, space).await?;
+            report.pushed += healed.stored;
+            report.refused += healed.refused.len();
+        }
+        Ok(())
     }
 
     /// Pushes `space`'s outbox until it is empty.
@@ -694,17 +802,17 @@ impl Profile {
         &self,
         connection: &RelayConnection,
         space: SpaceId,
-    ) -> Result<(usize, usize), Error> {
-        let (mut pushed, mut refused) = (0, 0);
+    ) -> Result<Acknowledged, Error> {
+        let mut total = Acknowledged::default();
         loop {
             let batch = self.outbox_batch(space).await?;
             if batch.is_empty() {
-                return Ok((pushed, refused));
+                return Ok(total);
             }
             let results = connection.push(batch).await?;
-            let (s, r) = self.acknowledge(&results).await?;
-            pushed += s;
-            refused += r;
+            let outcome = self.acknowledge(space, &results).await?;
+            total.stored += outcome.stored;
+            total.refused.extend(outcome.refused);
         }
     }
 
@@ -713,18 +821,60 @@ impl Profile {
         let mut subscription = connection.subscribe(space, self.cursor(space).await?).await?;
         let mut received = 0;
         loop {
-            match subscription.next().await? {
+            match subscription.next().await.map_err(|e| not_member(space, e))? {
                 Some(RelayMsg::Entries { entries }) => received += self.apply_remote(space, &entries).await?,
                 Some(RelayMsg::CaughtUp { .. }) => return Ok(received),
                 other => {
-                    return Err(crate::sync::SyncError::Protocol(format!(
-                        "unexpected {other:?} while catching up"
-                    ))
-                    .into());
+                    return Err(
+                        SyncError::Protocol(format!("unexpected {other:?} while catching up")).into(),
+                    );
                 }
             }
         }
     }
+}
+
+/// A subscription the relay refuses as forbidden means this device is not in the space
+/// (any more).
+pub(crate) fn not_member(space: SpaceId, error: SyncError) -> Error {
+    match error {
+        SyncError::Refused {
+            code: ErrorCode::Forbidden,
+            ..
+        } => Error::NotMember(space),
+        other => other.into(),
+    }
+}
+
+/// Entries waiting for a key that `members` now holds: opened, and off the waiting list.
+async fn unlock_entries(
+    conn: &mut SqliteConnection,
+    space: SpaceId,
+    members: &SpaceMembers,
+) -> Result<Vec<(u64, DeviceId, ItemId, Vec<u8>)>, Error> {
+    let waiting: Vec<(i64, i64, Vec<u8>)> =
+        sqlx::query_as("SELECT seq, key, bytes FROM locked_entries WHERE space = ? ORDER BY seq")
+            .bind(space.0.as_slice())
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut opened = Vec::new();
+    for (seq, key, bytes) in waiting {
+        let key = KeyId(u32::try_from(key).unwrap_or_default());
+        let Some(space_key) = members.keys.get(&key) else {
+            continue;
+        };
+        sqlx::query("DELETE FROM locked_entries WHERE space = ? AND seq = ?")
+            .bind(space.0.as_slice())
+            .bind(seq)
+            .execute(&mut *conn)
+            .await?;
+        let seq = u64::try_from(seq).unwrap_or(0);
+        match Entry::from_bytes(&bytes).and_then(|e| Ok((e.open(space_key)?, e))) {
+            Ok((body, entry)) => opened.push((seq, entry.header.author, entry.header.item, body)),
+            Err(error) => tracing::warn!(seq, %error, "waiting entry that does not open skipped"),
+        }
+    }
+    Ok(opened)
 }
 
 /// An item receiving remote entries within one transaction.

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bastide_proto::io::{FrameIoError, read_frame, write_frame};
-use bastide_proto::wire::{self, ClientMsg, ErrorCode, PushResult, RelayMsg};
-use bastide_proto::{ALPN, DeviceKey, FrameReader, MAX_FRAME_LEN, RelayAddr, SpaceId, SpaceKey};
+use bastide_proto::wire::{self, ClientMsg, ErrorCode, PushResult, Record, RelayMsg};
+use bastide_proto::{ALPN, DeviceKey, FrameReader, MAX_FRAME_LEN, RelayAddr, SpaceId};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
@@ -179,30 +179,10 @@ impl RelayConnection {
         expect_ok(read_frame(&mut recv, &mut reader).await?)
     }
 
-    /// Proves knowledge of `key` so the relay lets this device into `space` (creating
-    /// the space on the relay if it is new there).
-    pub async fn enter(&self, space: SpaceId, key: &SpaceKey) -> Result<(), SyncError> {
-        let access = key.access_key();
-        let signature = access
-            .sign(&wire::access_message(
-                &space,
-                &self.device.device_id(),
-                &self.binding,
-            ))
-            .to_vec();
-        let msg = ClientMsg::Enter {
-            space,
-            access: access.device_id().0,
-            signature,
-        };
-        let (_, reply) = self.request(&msg).await?;
-        expect_ok(reply)
-    }
-
-    /// Pushes encoded entries; one verdict per entry.
-    pub async fn push(&self, entries: Vec<Vec<u8>>) -> Result<Vec<PushResult>, SyncError> {
-        let count = entries.len();
-        let (_, reply) = self.request(&ClientMsg::Push { entries }).await?;
+    /// Pushes records; one verdict per record.
+    pub async fn push(&self, records: Vec<Record>) -> Result<Vec<PushResult>, SyncError> {
+        let count = records.len();
+        let (_, reply) = self.request(&ClientMsg::Push { records }).await?;
         match reply {
             Some(RelayMsg::PushAck { results }) if results.len() == count => Ok(results),
             other => Err(unexpected(other)),

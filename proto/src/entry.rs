@@ -3,7 +3,7 @@
 //! Byte layout (version 1), all integers little-endian:
 //!
 //! ```text
-//! header:  version u8 | space [16] | item [16] | kind u8 | epoch u32 | author [32]
+//! header:  version u8 | space [16] | item [16] | kind u8 | key id u32 | author [32]
 //! body:    nonce [24] | ciphertext length u32 | ciphertext (XChaCha20-Poly1305, header as AAD)
 //! trailer: signature [64] (Ed25519 by `author` over header and body)
 //! ```
@@ -16,7 +16,7 @@ use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
 use crate::identity::{DeviceKey, SignatureError};
-use crate::ids::{DeviceId, EntryId, ItemId, SpaceId};
+use crate::ids::{DeviceId, EntryId, ItemId, KeyId, SpaceId};
 
 const VERSION: u8 = 1;
 const HEADER_LEN: usize = 1 + 16 + 16 + 1 + 4 + 32;
@@ -25,7 +25,7 @@ const SIGNATURE_LEN: usize = 64;
 /// Bytes an entry adds around its ciphertext.
 pub const ENTRY_OVERHEAD: usize = HEADER_LEN + NONCE_LEN + 4 + SIGNATURE_LEN;
 
-/// A space's symmetric key for one epoch.
+/// A space's symmetric key (one of the series the membership log introduces).
 #[derive(Clone, PartialEq, Eq)]
 pub struct SpaceKey(pub [u8; 32]);
 
@@ -33,12 +33,6 @@ impl SpaceKey {
     /// A new random key.
     pub fn generate() -> Self {
         Self(crate::random_bytes())
-    }
-
-    /// The Ed25519 key that proves knowledge of this space key to the relay without
-    /// revealing it (the relay stores only its public half).
-    pub fn access_key(&self) -> DeviceKey {
-        DeviceKey::from_secret(&blake3::derive_key("bastide/1 space access key", &self.0))
     }
 }
 
@@ -98,8 +92,8 @@ pub struct EntryHeader {
     pub item: ItemId,
     /// What it carries.
     pub kind: EntryKind,
-    /// The key epoch its body is sealed under.
-    pub epoch: u32,
+    /// The space key its body is sealed under.
+    pub key: KeyId,
     /// The device that wrote and signed it.
     pub author: DeviceId,
 }
@@ -110,7 +104,7 @@ impl EntryHeader {
         out.extend_from_slice(&self.space.0);
         out.extend_from_slice(&self.item.0);
         out.push(self.kind as u8);
-        out.extend_from_slice(&self.epoch.to_le_bytes());
+        out.extend_from_slice(&self.key.0.to_le_bytes());
         out.extend_from_slice(&self.author.0);
     }
 }
@@ -135,7 +129,7 @@ impl Entry {
         space: SpaceId,
         item: ItemId,
         kind: EntryKind,
-        epoch: u32,
+        key_id: KeyId,
         key: &SpaceKey,
         plaintext: &[u8],
     ) -> Result<Self, EntryError> {
@@ -143,7 +137,7 @@ impl Entry {
             space,
             item,
             kind,
-            epoch,
+            key: key_id,
             author: author.device_id(),
         };
         let mut aad = Vec::with_capacity(HEADER_LEN);
@@ -203,7 +197,7 @@ impl Entry {
         let space = SpaceId(r.array()?);
         let item = ItemId(r.array()?);
         let kind = EntryKind::try_from(r.u8()?)?;
-        let epoch = u32::from_le_bytes(r.array()?);
+        let key = KeyId(u32::from_le_bytes(r.array()?));
         let author = DeviceId(r.array()?);
         let nonce = r.array()?;
         let len = u32::from_le_bytes(r.array()?) as usize;
@@ -217,7 +211,7 @@ impl Entry {
                 space,
                 item,
                 kind,
-                epoch,
+                key,
                 author,
             },
             nonce,
@@ -287,7 +281,7 @@ mod tests {
             SpaceId::random(),
             ItemId::random(),
             EntryKind::Change,
-            0,
+            KeyId(0),
             key,
             b"Conseil communautaire",
         )

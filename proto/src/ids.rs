@@ -79,6 +79,32 @@ hex_id!(
     OpId, 32, "operation"
 );
 
+/// Which space key sealed an entry or a key share: a random number chosen by the
+/// member who made the key. Keys are ordered by the membership log, not by this id, so
+/// two admins rotating the key while both offline never mint the same id twice (short
+/// of a 1 in 2^32 chance, which the log rejects).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct KeyId(pub u32);
+
+impl KeyId {
+    /// A new random key id.
+    pub fn random() -> Self {
+        Self(u32::from_le_bytes(crate::random_bytes()))
+    }
+}
+
+impl fmt::Display for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:08x}", self.0)
+    }
+}
+
+impl fmt::Debug for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyId({self})")
+    }
+}
+
 impl SpaceId {
     /// A new random space id.
     pub fn random() -> Self {

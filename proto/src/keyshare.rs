@@ -1,10 +1,10 @@
-//! Key shares: a space key sealed to one device's X25519 key, so that members get the
-//! key of each epoch without anyone, the relay included, seeing it in the clear.
+//! Key shares: a space key sealed to one device's X25519 key, so that members get
+//! every key of the space without anyone, the relay included, seeing it in the clear.
 //!
 //! Sealing is ephemeral-static Diffie-Hellman: a fresh X25519 key per share, the shared
 //! secret hashed with both public keys into an XChaCha20-Poly1305 key; the space,
-//! epoch and recipient are bound as associated data, so a share cannot be replayed
-//! for another space, epoch or device.
+//! key id and recipient are bound as associated data, so a share cannot be replayed
+//! for another space, key or device.
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::entry::SpaceKey;
 use crate::identity::DeviceKey;
-use crate::ids::{DeviceId, SpaceId};
+use crate::ids::{DeviceId, KeyId, SpaceId};
 
 /// A share could not be made or opened.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -23,16 +23,16 @@ pub enum KeyShareError {
     /// The share is for another device.
     #[error("this key share is for another device")]
     NotForMe,
-    /// Wrong key, wrong space or epoch, or tampered.
+    /// Wrong device key, wrong space or key id, or tampered.
     #[error("key share does not open")]
     Open,
 }
 
-/// A space key for one epoch, sealed to one device.
+/// One space key, sealed to one device.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyShare {
-    /// The key epoch.
-    pub epoch: u32,
+    /// Which space key it holds.
+    pub key: KeyId,
     /// The device it is for.
     pub recipient: DeviceId,
     /// The sender's one-time X25519 public key.
@@ -44,11 +44,11 @@ pub struct KeyShare {
 }
 
 impl KeyShare {
-    /// Seals `key` (of `space`, `epoch`) to `recipient`, whose X25519 public key the
+    /// Seals `key` (of `space`, known as `key_id`) to `recipient`, whose X25519 public key the
     /// membership log gives.
     pub fn seal(
         space: SpaceId,
-        epoch: u32,
+        key_id: KeyId,
         key: &SpaceKey,
         recipient: DeviceId,
         recipient_x25519: &[u8; 32],
@@ -61,7 +61,7 @@ impl KeyShare {
         }
         let cipher = cipher(shared.as_bytes(), &ephemeral_public, recipient_x25519);
         let nonce: [u8; 24] = crate::random_bytes();
-        let aad = associated(space, epoch, &recipient);
+        let aad = associated(space, key_id, &recipient);
         let ciphertext = cipher
             .encrypt(
                 XNonce::from_slice(&nonce),
@@ -72,7 +72,7 @@ impl KeyShare {
             )
             .map_err(|_| KeyShareError::Open)?;
         Ok(Self {
-            epoch,
+            key: key_id,
             recipient,
             ephemeral: ephemeral_public,
             nonce,
@@ -92,7 +92,7 @@ impl KeyShare {
             return Err(KeyShareError::Open);
         }
         let cipher = cipher(shared.as_bytes(), &self.ephemeral, &public);
-        let aad = associated(space, self.epoch, &self.recipient);
+        let aad = associated(space, self.key, &self.recipient);
         let plain = cipher
             .decrypt(
                 XNonce::from_slice(&self.nonce),
@@ -113,8 +113,8 @@ fn cipher(shared: &[u8; 32], ephemeral: &[u8; 32], recipient: &[u8; 32]) -> XCha
     XChaCha20Poly1305::new((&key).into())
 }
 
-fn associated(space: SpaceId, epoch: u32, recipient: &DeviceId) -> Vec<u8> {
-    [space.0.as_slice(), &epoch.to_le_bytes(), &recipient.0].concat()
+fn associated(space: SpaceId, key: KeyId, recipient: &DeviceId) -> Vec<u8> {
+    [space.0.as_slice(), &key.0.to_le_bytes(), &recipient.0].concat()
 }
 
 #[cfg(test)]
@@ -122,11 +122,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_share_opens_only_for_its_device_space_and_epoch() {
+    fn a_share_opens_only_for_its_device_space_and_key_id() {
         let space = SpaceId::random();
         let key = SpaceKey::generate();
         let bob = DeviceKey::generate();
-        let share = KeyShare::seal(space, 3, &key, bob.device_id(), &bob.x25519_public()).unwrap();
+        let share = KeyShare::seal(space, KeyId(3), &key, bob.device_id(), &bob.x25519_public()).unwrap();
         assert_eq!(share.open(space, &bob).unwrap(), key);
         assert!(
             !share.ciphertext.windows(8).any(|w| w == &key.0[..8]),
@@ -147,12 +147,12 @@ mod tests {
             Err(KeyShareError::Open),
             "bound to its space"
         );
-        let mut other_epoch = share.clone();
-        other_epoch.epoch = 4;
+        let mut other_key = share.clone();
+        other_key.key = KeyId(4);
         assert_eq!(
-            other_epoch.open(space, &bob),
+            other_key.open(space, &bob),
             Err(KeyShareError::Open),
-            "bound to its epoch"
+            "bound to its key id"
         );
         let mut tampered = share;
         tampered.ciphertext[0] ^= 1;
@@ -164,7 +164,7 @@ mod tests {
         let key = SpaceKey::generate();
         let zero = [0u8; 32];
         assert_eq!(
-            KeyShare::seal(SpaceId::random(), 0, &key, DeviceId([1; 32]), &zero),
+            KeyShare::seal(SpaceId::random(), KeyId(0), &key, DeviceId([1; 32]), &zero),
             Err(KeyShareError::WeakKey)
         );
     }

@@ -5,20 +5,20 @@
 //! - a **device** holds an Ed25519 [`DeviceKey`]; its public half is its [`DeviceId`];
 //! - a **space** has a symmetric [`SpaceKey`] that only its members know;
 //! - every change to an item travels as an [`Entry`]: a signed header (space, item,
-//!   kind, epoch, author) and a body sealed with XChaCha20-Poly1305 under the space key.
+//!   kind, key id, author) and a body sealed with XChaCha20-Poly1305 under the space key.
 //!   The relay can check who wrote an entry and for which space, never what it says;
 //! - messages between client and relay ([`wire`]) travel as length-prefixed
 //!   [`frame`]s with a size limit.
 //!
 //! ```
-//! use bastide_proto::{DeviceKey, EntryKind, ItemId, SpaceId, SpaceKey, Entry};
+//! use bastide_proto::{DeviceKey, EntryKind, ItemId, KeyId, SpaceId, SpaceKey, Entry};
 //!
 //! let alice = DeviceKey::generate();
 //! let key = SpaceKey::generate();
 //! let space = SpaceId::random();
 //! let item = ItemId::random();
 //!
-//! let entry = Entry::seal(&alice, space, item, EntryKind::Change, 0, &key, b"hello").unwrap();
+//! let entry = Entry::seal(&alice, space, item, EntryKind::Change, KeyId(0), &key, b"hello").unwrap();
 //! let bytes = entry.to_bytes();
 //!
 //! // The relay can verify the author without the key...
@@ -45,7 +45,7 @@ pub mod wire;
 pub use entry::{Entry, EntryError, EntryHeader, EntryKind, SpaceKey};
 pub use frame::{FrameError, FrameReader, MAX_FRAME_LEN};
 pub use identity::{DeviceKey, SignatureError};
-pub use ids::{DeviceId, EntryId, IdError, ItemId, MemberId, OpId, SpaceId};
+pub use ids::{DeviceId, EntryId, IdError, ItemId, KeyId, MemberId, OpId, SpaceId};
 pub use keyshare::{KeyShare, KeyShareError};
 pub use relay_addr::{RelayAddr, RelayAddrError};
 

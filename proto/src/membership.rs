@@ -18,16 +18,21 @@
 //!
 //! ```
 //! use bastide_proto::membership::{Membership, MemberInfo, Op, OpBody, Role};
-//! use bastide_proto::{DeviceKey, MemberId, SpaceId};
+//! use bastide_proto::{DeviceKey, KeyId, KeyShare, MemberId, SpaceId, SpaceKey};
 //!
 //! let space = SpaceId::random();
+//! let (key_id, key) = (KeyId::random(), SpaceKey::generate());
+//! let share = |to: &DeviceKey| {
+//!     KeyShare::seal(space, key_id, &key, to.device_id(), &to.x25519_public()).unwrap()
+//! };
 //! let alice = DeviceKey::generate();
-//! let alice_id = MemberId::random();
 //! let genesis = Op::sign(&alice, space, vec![], OpBody::Genesis {
-//!     member: alice_id,
+//!     member: MemberId::random(),
 //!     info: MemberInfo::named("Alice"),
 //!     device: alice.device_id(),
-//!     x25519: [1; 32],
+//!     x25519: alice.x25519_public(),
+//!     new_key: key_id,
+//!     shares: vec![share(&alice)],
 //! });
 //! let bob = DeviceKey::generate();
 //! let add_bob = Op::sign(&alice, space, vec![genesis.id()], OpBody::AddMember {
@@ -35,11 +40,14 @@
 //!     info: MemberInfo::named("Bob"),
 //!     role: Role::Editor,
 //!     device: bob.device_id(),
-//!     x25519: [2; 32],
+//!     x25519: bob.x25519_public(),
+//!     shares: vec![share(&bob)],
 //! });
 //! let state = Membership::replay(space, &[add_bob, genesis]);
 //! assert_eq!(state.role_of(&bob.device_id()), Some(Role::Editor));
 //! assert_eq!(state.role_of(&alice.device_id()), Some(Role::Admin));
+//! let bobs = state.shares_to(&bob.device_id()).next().unwrap();
+//! assert_eq!(bobs.open(space, &bob).unwrap(), key);
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -47,13 +55,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::identity::DeviceKey;
-use crate::ids::{DeviceId, MemberId, OpId, SpaceId};
+use crate::ids::{DeviceId, KeyId, MemberId, OpId, SpaceId};
+use crate::keyshare::KeyShare;
 
-/// Largest encoded op accepted: names and organisations are short.
-pub const MAX_OP_LEN: usize = 4096;
+/// Largest encoded op accepted: room for a key sealed to over a thousand devices.
+pub const MAX_OP_LEN: usize = 256 * 1024;
 
-/// What a member may do in a space.
+/// What a member may do in a space. Written in lowercase in text and JSON.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Reads, comments, votes.
     Reader,
@@ -63,6 +73,48 @@ pub enum Role {
     Validator,
     /// Manages members and settings.
     Admin,
+}
+
+impl Role {
+    /// Every role, least powerful first.
+    pub const ALL: [Role; 4] = [Role::Reader, Role::Editor, Role::Validator, Role::Admin];
+
+    /// The role's name in text: `reader`, `editor`, `validator`, `admin`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Reader => "reader",
+            Self::Editor => "editor",
+            Self::Validator => "validator",
+            Self::Admin => "admin",
+        }
+    }
+
+    /// Whether the role writes items (everyone but readers).
+    pub fn writes(self) -> bool {
+        self != Self::Reader
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A role name that is none of `reader`, `editor`, `validator`, `admin`.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("unknown role {0:?}: expected admin, validator, editor or reader")]
+pub struct UnknownRole(pub String);
+
+impl std::str::FromStr for Role {
+    type Err = UnknownRole;
+    fn from_str(s: &str) -> Result<Self, UnknownRole> {
+        let wanted = s.trim().to_ascii_lowercase();
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str() == wanted)
+            .ok_or_else(|| UnknownRole(s.to_owned()))
+    }
 }
 
 /// How a person presents themself in the space.
@@ -87,6 +139,10 @@ impl MemberInfo {
 }
 
 /// What an op does.
+///
+/// Ops that bring a device in carry key shares of the space keys so far, sealed to it;
+/// ops that remove a device introduce a new key (`new_key`) sealed to everyone who
+/// stays. The relay sees only sealed shares.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OpBody {
     /// Creates the space; its author becomes the first admin. Only valid as the first op.
@@ -99,6 +155,10 @@ pub enum OpBody {
         device: DeviceId,
         /// The device's X25519 key, for key shares.
         x25519: [u8; 32],
+        /// The space's first key.
+        new_key: KeyId,
+        /// That key, sealed to the creator's device.
+        shares: Vec<KeyShare>,
     },
     /// An admin adds a person with a role and a first device.
     AddMember {
@@ -112,6 +172,8 @@ pub enum OpBody {
         device: DeviceId,
         /// Its X25519 key.
         x25519: [u8; 32],
+        /// The space keys, sealed to the device.
+        shares: Vec<KeyShare>,
     },
     /// A member adds another device of their own (or an admin does it for them).
     AddDevice {
@@ -121,16 +183,26 @@ pub enum OpBody {
         device: DeviceId,
         /// Its X25519 key.
         x25519: [u8; 32],
+        /// The space keys, sealed to the device.
+        shares: Vec<KeyShare>,
     },
     /// An admin (or the device's own member) removes a device: it receives nothing new.
     RemoveDevice {
         /// The device.
         device: DeviceId,
+        /// The key that replaces the current one.
+        new_key: KeyId,
+        /// That key, sealed to every device that stays and every open invitation.
+        shares: Vec<KeyShare>,
     },
     /// An admin removes a member and every device of theirs.
     RemoveMember {
         /// The member.
         member: MemberId,
+        /// The key that replaces the current one.
+        new_key: KeyId,
+        /// That key, sealed to every device that stays and every open invitation.
+        shares: Vec<KeyShare>,
     },
     /// An admin changes a member's role.
     SetRole {
@@ -139,32 +211,144 @@ pub enum OpBody {
         /// The new role.
         role: Role,
     },
-    /// An admin creates a one-time invitation: whoever holds the secret half of `key`
-    /// may join once with `role`. The relay refuses it after `expires` (Unix time).
+    /// A one-time invitation: whoever holds the secret half of `invitation` may join
+    /// once. Made by an admin for a new person with `role`, or by a member for a new
+    /// device of their own (`member` set; the role is then the member's). The relay
+    /// refuses it after `expires` (Unix time).
     Invite {
         /// The invitation's public key.
-        key: DeviceId,
-        /// The role it grants.
+        invitation: DeviceId,
+        /// Its X25519 key, which `shares` are sealed to.
+        x25519: [u8; 32],
+        /// The role it grants a new person.
         role: Role,
+        /// For a new device of an existing member: that member.
+        member: Option<MemberId>,
         /// Unix time after which the relay refuses it.
         expires: i64,
+        /// The space keys, sealed to the invitation key, so that the newcomer can
+        /// read the space without the inviter being online.
+        shares: Vec<KeyShare>,
     },
-    /// An admin withdraws an unused invitation.
+    /// An admin (or the member a device invitation is for) withdraws an unused
+    /// invitation.
     Revoke {
         /// The invitation's public key.
-        key: DeviceId,
+        invitation: DeviceId,
     },
     /// The holder of an invitation joins. Signed by the invitation key (the op's author).
     Redeem {
-        /// The new member.
+        /// The new member (for a device invitation: the member it names).
         member: MemberId,
-        /// Who they are.
+        /// Who they are (ignored for a device invitation).
         info: MemberInfo,
-        /// Their first device.
+        /// Their device.
         device: DeviceId,
         /// Its X25519 key.
         x25519: [u8; 32],
     },
+    /// An admin replaces the current key, because it reached a device that has since
+    /// left (two removals made offline at the same time can cause that).
+    Rekey {
+        /// The new key.
+        new_key: KeyId,
+        /// Sealed to every device and open invitation.
+        shares: Vec<KeyShare>,
+    },
+    /// Keys sealed to devices that lack them (a device added while another admin,
+    /// offline, was replacing the key). By an admin, or by a member for their own
+    /// devices.
+    Share {
+        /// The shares.
+        shares: Vec<KeyShare>,
+    },
+}
+
+impl OpBody {
+    /// The key shares the op carries.
+    pub fn shares(&self) -> &[KeyShare] {
+        match self {
+            Self::Genesis { shares, .. }
+            | Self::AddMember { shares, .. }
+            | Self::AddDevice { shares, .. }
+            | Self::RemoveDevice { shares, .. }
+            | Self::RemoveMember { shares, .. }
+            | Self::Invite { shares, .. }
+            | Self::Rekey { shares, .. }
+            | Self::Share { shares } => shares,
+            Self::SetRole { .. } | Self::Revoke { .. } | Self::Redeem { .. } => &[],
+        }
+    }
+
+    /// The key the op introduces, if any.
+    pub fn new_key(&self) -> Option<KeyId> {
+        match self {
+            Self::Genesis { new_key, .. }
+            | Self::RemoveDevice { new_key, .. }
+            | Self::RemoveMember { new_key, .. }
+            | Self::Rekey { new_key, .. } => Some(*new_key),
+            _ => None,
+        }
+    }
+}
+
+/// Why replay rejected an op. Rejected ops change nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum Rejection {
+    /// The op names another space.
+    #[error("operation of another space")]
+    OtherSpace,
+    /// Its signature does not verify.
+    #[error("bad signature")]
+    BadSignature,
+    /// A genesis that is not the first op.
+    #[error("genesis after the start of the log")]
+    LateGenesis,
+    /// A genesis signed by another device than the one it makes admin.
+    #[error("genesis not signed by the creator's device")]
+    ForeignGenesis,
+    /// The author is not (or no longer) in the space.
+    #[error("author is not a member")]
+    NotMember,
+    /// The author is a member without the right to do this.
+    #[error("author is not an admin")]
+    NotAdmin,
+    /// The member id is taken.
+    #[error("member already known")]
+    MemberExists,
+    /// The device is already in the space (or was).
+    #[error("device already known")]
+    DeviceExists,
+    /// No such member, or removed.
+    #[error("no such member")]
+    NoSuchMember,
+    /// No such device, or removed.
+    #[error("no such device")]
+    NoSuchDevice,
+    /// The last admin would go.
+    #[error("a space keeps at least one admin")]
+    LastAdmin,
+    /// The invitation key is taken.
+    #[error("invitation key already used")]
+    InvitationKeyTaken,
+    /// No invitation with that key.
+    #[error("no such invitation")]
+    NoSuchInvitation,
+    /// The invitation was redeemed already.
+    #[error("invitation already used")]
+    InvitationUsed,
+    /// The invitation was withdrawn.
+    #[error("invitation revoked")]
+    InvitationRevoked,
+    /// The new key id is taken.
+    #[error("key id already in use")]
+    KeyExists,
+    /// A share of a key the space does not have.
+    #[error("share of an unknown key")]
+    UnknownKey,
+    /// A share for a device the op may not give keys to.
+    #[error("share for a device outside the space")]
+    ShareRecipient,
 }
 
 /// The signed part of an op.
@@ -291,19 +475,32 @@ pub struct Device {
     pub x25519: [u8; 32],
     /// Removed (lost, or its member removed).
     pub removed: bool,
+    /// The invitation it joined with: shares sealed to that key are its too.
+    pub invitation: Option<DeviceId>,
 }
 
 /// An invitation as the log says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Invitation {
-    /// The role it grants.
+    /// The role it grants a new person.
     pub role: Role,
+    /// For a device invitation: the member the device will belong to.
+    pub member: Option<MemberId>,
+    /// Its X25519 key.
+    pub x25519: [u8; 32],
     /// Unix time after which the relay refuses it.
     pub expires: i64,
     /// Redeemed already.
     pub used: bool,
-    /// Withdrawn by an admin.
+    /// Withdrawn.
     pub revoked: bool,
+}
+
+impl Invitation {
+    /// Neither used nor withdrawn (it may still have expired: that takes a clock).
+    pub fn open(&self) -> bool {
+        !self.used && !self.revoked
+    }
 }
 
 /// The state of a space's membership after replaying its log.
@@ -313,9 +510,10 @@ pub struct Membership {
     members: BTreeMap<MemberId, Member>,
     devices: BTreeMap<DeviceId, Device>,
     invitations: BTreeMap<DeviceId, Invitation>,
-    epoch: u32,
+    keys: Vec<KeyId>,
+    shares: BTreeMap<(KeyId, DeviceId), KeyShare>,
     applied: Vec<OpId>,
-    rejected: BTreeMap<OpId, String>,
+    rejected: BTreeMap<OpId, Rejection>,
     heads: BTreeSet<OpId>,
 }
 
@@ -328,7 +526,8 @@ impl Membership {
             members: BTreeMap::new(),
             devices: BTreeMap::new(),
             invitations: BTreeMap::new(),
-            epoch: 0,
+            keys: Vec::new(),
+            shares: BTreeMap::new(),
             applied: Vec::new(),
             rejected: BTreeMap::new(),
             heads: BTreeSet::new(),
@@ -338,9 +537,9 @@ impl Membership {
         for op in ops {
             let id = op.id();
             if op.space() != space {
-                state.rejected.insert(id, "operation of another space".into());
-            } else if let Err(error) = op.verify() {
-                state.rejected.insert(id, error.to_string());
+                state.rejected.insert(id, Rejection::OtherSpace);
+            } else if op.verify().is_err() {
+                state.rejected.insert(id, Rejection::BadSignature);
             } else {
                 pending.insert(id, op);
             }
@@ -382,16 +581,23 @@ impl Membership {
     }
 
     /// Whether `op`, next in order, is allowed by the state so far.
-    fn check(&self, op: &Op) -> Result<(), String> {
+    fn check(&self, op: &Op) -> Result<(), Rejection> {
         let author = op.author();
         let admin = || match self.active_role(&author) {
             Some(Role::Admin) => Ok(()),
-            Some(_) => Err("author is not an admin".to_owned()),
-            None => Err("author is not a member".to_owned()),
+            Some(_) => Err(Rejection::NotAdmin),
+            None => Err(Rejection::NotMember),
         };
+        // The member the author's device belongs to, if it is active.
+        let own_member = self
+            .devices
+            .get(&author)
+            .filter(|d| !d.removed)
+            .map(|d| d.member)
+            .filter(|m| self.members.get(m).is_some_and(|m| !m.removed));
         let new_device = |device: &DeviceId| {
-            if self.devices.contains_key(device) {
-                Err("device already known".to_owned())
+            if self.devices.contains_key(device) || self.invitations.contains_key(device) {
+                Err(Rejection::DeviceExists)
             } else {
                 Ok(())
             }
@@ -399,100 +605,174 @@ impl Membership {
         match op.body() {
             OpBody::Genesis { device, .. } => {
                 if !self.applied.is_empty() || !op.parents().is_empty() {
-                    return Err("genesis after the start of the log".into());
+                    return Err(Rejection::LateGenesis);
                 }
                 if *device != author {
-                    return Err("genesis not signed by the creator's device".into());
+                    return Err(Rejection::ForeignGenesis);
                 }
-                Ok(())
             }
             OpBody::AddMember { member, device, .. } => {
                 admin()?;
                 if self.members.contains_key(member) {
-                    return Err("member already known".into());
+                    return Err(Rejection::MemberExists);
                 }
-                new_device(device)
+                new_device(device)?;
             }
             OpBody::AddDevice { member, device, .. } => {
-                let own = self
-                    .devices
-                    .get(&author)
-                    .is_some_and(|d| d.member == *member && !d.removed);
-                if !own {
+                if own_member != Some(*member) {
                     admin()?;
                 }
                 match self.members.get(member) {
-                    Some(m) if !m.removed => new_device(device),
-                    _ => Err("no such member".into()),
+                    Some(m) if !m.removed => new_device(device)?,
+                    _ => return Err(Rejection::NoSuchMember),
                 }
             }
-            OpBody::RemoveDevice { device } => {
-                let own = match (self.devices.get(&author), self.devices.get(device)) {
-                    (Some(a), Some(d)) => a.member == d.member && !a.removed,
-                    _ => false,
-                };
-                if !own {
+            OpBody::RemoveDevice { device, .. } => {
+                let target = self.devices.get(device).filter(|d| !d.removed);
+                if own_member.is_none() || own_member != target.map(|d| d.member) {
                     admin()?;
                 }
-                match self.devices.get(device) {
-                    Some(d) if !d.removed => Ok(()),
-                    _ => Err("no such device".into()),
+                if target.is_none() {
+                    return Err(Rejection::NoSuchDevice);
                 }
             }
-            OpBody::RemoveMember { member } | OpBody::SetRole { member, .. } => {
+            OpBody::RemoveMember { member, .. } | OpBody::SetRole { member, .. } => {
                 admin()?;
                 let Some(target) = self.members.get(member).filter(|m| !m.removed) else {
-                    return Err("no such member".into());
+                    return Err(Rejection::NoSuchMember);
                 };
                 let demoting = match op.body() {
                     OpBody::SetRole { role, .. } => *role != Role::Admin,
                     _ => true,
                 };
                 if demoting && target.role == Role::Admin && self.admin_count() == 1 {
-                    return Err("a space keeps at least one admin".into());
+                    return Err(Rejection::LastAdmin);
                 }
-                Ok(())
             }
-            OpBody::Invite { key, .. } => {
-                admin()?;
-                if self.invitations.contains_key(key) || self.devices.contains_key(key) {
-                    return Err("invitation key already used".into());
+            OpBody::Invite {
+                invitation, member, ..
+            } => {
+                match member {
+                    Some(m) if own_member == Some(*m) => {}
+                    Some(m) => {
+                        admin()?;
+                        if !self.is_active_member(m) {
+                            return Err(Rejection::NoSuchMember);
+                        }
+                    }
+                    None => admin()?,
                 }
-                Ok(())
+                if self.invitations.contains_key(invitation) || self.devices.contains_key(invitation) {
+                    return Err(Rejection::InvitationKeyTaken);
+                }
             }
-            OpBody::Revoke { key } => {
-                admin()?;
-                match self.invitations.get(key) {
-                    Some(i) if !i.used && !i.revoked => Ok(()),
-                    Some(_) => Err("invitation already used or revoked".into()),
-                    None => Err("no such invitation".into()),
+            OpBody::Revoke { invitation } => {
+                let Some(i) = self.invitations.get(invitation) else {
+                    return Err(Rejection::NoSuchInvitation);
+                };
+                if i.member.is_none() || i.member != own_member {
+                    admin()?;
+                }
+                if i.used {
+                    return Err(Rejection::InvitationUsed);
+                }
+                if i.revoked {
+                    return Err(Rejection::InvitationRevoked);
                 }
             }
             OpBody::Redeem { member, device, .. } => {
-                match self.invitations.get(&author) {
-                    Some(i) if i.revoked => return Err("invitation revoked".into()),
-                    Some(i) if i.used => return Err("invitation already used".into()),
+                let invitation = match self.invitations.get(&author) {
+                    Some(i) if i.revoked => return Err(Rejection::InvitationRevoked),
+                    Some(i) if i.used => return Err(Rejection::InvitationUsed),
+                    Some(i) => i,
+                    None => return Err(Rejection::NoSuchInvitation),
+                };
+                match invitation.member {
+                    Some(m) if m != *member => return Err(Rejection::NoSuchMember),
+                    Some(m) if !self.is_active_member(&m) => {
+                        return Err(Rejection::NoSuchMember);
+                    }
                     Some(_) => {}
-                    None => return Err("no such invitation".into()),
+                    None if self.members.contains_key(member) => return Err(Rejection::MemberExists),
+                    None => {}
                 }
-                if self.members.contains_key(member) {
-                    return Err("member already known".into());
+                new_device(device)?;
+            }
+            OpBody::Rekey { .. } => admin()?,
+            OpBody::Share { shares } => {
+                let own = own_member.is_some()
+                    && shares
+                        .iter()
+                        .all(|s| self.devices.get(&s.recipient).map(|d| d.member) == own_member);
+                if !own {
+                    admin()?;
                 }
-                new_device(device)
             }
         }
+        self.check_shares(op.body())
+    }
+
+    /// Shares must hold keys the space has (or the one the op brings) and go to
+    /// devices or invitations of the space, never to the ones the op removes.
+    fn check_shares(&self, body: &OpBody) -> Result<(), Rejection> {
+        let new_key = body.new_key();
+        if let Some(key) = new_key
+            && self.keys.contains(&key)
+        {
+            return Err(Rejection::KeyExists);
+        }
+        let newcomer = match body {
+            OpBody::Genesis { device, .. }
+            | OpBody::AddMember { device, .. }
+            | OpBody::AddDevice { device, .. } => Some(*device),
+            OpBody::Invite { invitation, .. } => Some(*invitation),
+            _ => None,
+        };
+        let leaving = match body {
+            OpBody::RemoveDevice { device, .. } => vec![*device],
+            OpBody::RemoveMember { member, .. } => self
+                .members
+                .get(member)
+                .map(|m| m.devices.iter().copied().collect())
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        for share in body.shares() {
+            if !self.keys.contains(&share.key) && Some(share.key) != new_key {
+                return Err(Rejection::UnknownKey);
+            }
+            // A share to a device that has left meanwhile is allowed: its author,
+            // offline, may not have known. `current_key_exposed` reports it.
+            let recipient = share.recipient;
+            let allowed = Some(recipient) == newcomer
+                || (!leaving.contains(&recipient)
+                    && (self.devices.contains_key(&recipient) || self.invitations.contains_key(&recipient)));
+            if !allowed {
+                return Err(Rejection::ShareRecipient);
+            }
+        }
+        Ok(())
     }
 
     /// Applies a checked op.
     fn apply(&mut self, op: &Op) {
+        if let Some(key) = op.body().new_key() {
+            self.keys.push(key);
+        }
+        for share in op.body().shares() {
+            self.shares
+                .entry((share.key, share.recipient))
+                .or_insert_with(|| share.clone());
+        }
         match op.body().clone() {
             OpBody::Genesis {
                 member,
                 info,
                 device,
                 x25519,
+                ..
             } => {
-                self.add(member, info, Role::Admin, device, x25519);
+                self.add(member, info, Role::Admin, device, x25519, None);
             }
             OpBody::AddMember {
                 member,
@@ -500,26 +780,27 @@ impl Membership {
                 role,
                 device,
                 x25519,
+                ..
             } => {
-                self.add(member, info, role, device, x25519);
+                self.add(member, info, role, device, x25519, None);
             }
             OpBody::AddDevice {
                 member,
                 device,
                 x25519,
+                ..
             } => {
-                self.add_device(member, device, x25519);
+                self.add_device(member, device, x25519, None);
             }
-            OpBody::RemoveDevice { device } => {
+            OpBody::RemoveDevice { device, .. } => {
                 if let Some(d) = self.devices.get_mut(&device) {
                     d.removed = true;
                     if let Some(m) = self.members.get_mut(&d.member) {
                         m.devices.remove(&device);
                     }
                 }
-                self.epoch += 1;
             }
-            OpBody::RemoveMember { member } => {
+            OpBody::RemoveMember { member, .. } => {
                 if let Some(m) = self.members.get_mut(&member) {
                     m.removed = true;
                     for device in std::mem::take(&mut m.devices) {
@@ -528,26 +809,34 @@ impl Membership {
                         }
                     }
                 }
-                self.epoch += 1;
             }
             OpBody::SetRole { member, role } => {
                 if let Some(m) = self.members.get_mut(&member) {
                     m.role = role;
                 }
             }
-            OpBody::Invite { key, role, expires } => {
+            OpBody::Invite {
+                invitation,
+                x25519,
+                role,
+                member,
+                expires,
+                ..
+            } => {
                 self.invitations.insert(
-                    key,
+                    invitation,
                     Invitation {
                         role,
+                        member,
+                        x25519,
                         expires,
                         used: false,
                         revoked: false,
                     },
                 );
             }
-            OpBody::Revoke { key } => {
-                if let Some(i) = self.invitations.get_mut(&key) {
+            OpBody::Revoke { invitation } => {
+                if let Some(i) = self.invitations.get_mut(&invitation) {
                     i.revoked = true;
                 }
             }
@@ -557,18 +846,32 @@ impl Membership {
                 device,
                 x25519,
             } => {
-                let role = self.invitations.get_mut(&op.author()).map(|i| {
-                    i.used = true;
-                    i.role
-                });
-                if let Some(role) = role {
-                    self.add(member, info, role, device, x25519);
+                let invitation = op.author();
+                let Some(i) = self.invitations.get_mut(&invitation) else {
+                    return;
+                };
+                i.used = true;
+                match i.member {
+                    Some(existing) => self.add_device(existing, device, x25519, Some(invitation)),
+                    None => {
+                        let role = i.role;
+                        self.add(member, info, role, device, x25519, Some(invitation));
+                    }
                 }
             }
+            OpBody::Rekey { .. } | OpBody::Share { .. } => {}
         }
     }
 
-    fn add(&mut self, member: MemberId, info: MemberInfo, role: Role, device: DeviceId, x25519: [u8; 32]) {
+    fn add(
+        &mut self,
+        member: MemberId,
+        info: MemberInfo,
+        role: Role,
+        device: DeviceId,
+        x25519: [u8; 32],
+        invitation: Option<DeviceId>,
+    ) {
         self.members.insert(
             member,
             Member {
@@ -578,21 +881,32 @@ impl Membership {
                 removed: false,
             },
         );
-        self.add_device(member, device, x25519);
+        self.add_device(member, device, x25519, invitation);
     }
 
-    fn add_device(&mut self, member: MemberId, device: DeviceId, x25519: [u8; 32]) {
+    fn add_device(
+        &mut self,
+        member: MemberId,
+        device: DeviceId,
+        x25519: [u8; 32],
+        invitation: Option<DeviceId>,
+    ) {
         self.devices.insert(
             device,
             Device {
                 member,
                 x25519,
                 removed: false,
+                invitation,
             },
         );
         if let Some(m) = self.members.get_mut(&member) {
             m.devices.insert(device);
         }
+    }
+
+    fn is_active_member(&self, member: &MemberId) -> bool {
+        self.members.get(member).is_some_and(|m| !m.removed)
     }
 
     fn admin_count(&self) -> usize {
@@ -617,6 +931,12 @@ impl Membership {
         self.active_role(device)
     }
 
+    /// The member owning `device` (removed or not).
+    pub fn member_of(&self, device: &DeviceId) -> Option<(MemberId, &Member)> {
+        let d = self.devices.get(device)?;
+        self.members.get(&d.member).map(|m| (d.member, m))
+    }
+
     /// Members, removed ones included (their earlier work stays attributed).
     pub fn members(&self) -> &BTreeMap<MemberId, Member> {
         &self.members
@@ -627,14 +947,78 @@ impl Membership {
         &self.devices
     }
 
+    /// Devices still in the space.
+    pub fn active_devices(&self) -> impl Iterator<Item = (&DeviceId, &Device)> {
+        self.devices
+            .iter()
+            .filter(|(id, _)| self.active_role(id).is_some())
+    }
+
     /// Invitations and whether they were used or revoked.
     pub fn invitations(&self) -> &BTreeMap<DeviceId, Invitation> {
         &self.invitations
     }
 
-    /// The key epoch: one more after each removal.
-    pub fn epoch(&self) -> u32 {
-        self.epoch
+    /// The space's keys, oldest first; the last one seals what is written now.
+    pub fn keys(&self) -> &[KeyId] {
+        &self.keys
+    }
+
+    /// The key new entries are sealed under.
+    pub fn current_key(&self) -> Option<KeyId> {
+        self.keys.last().copied()
+    }
+
+    /// The key epoch: how many times the key was replaced.
+    pub fn epoch(&self) -> usize {
+        self.keys.len().saturating_sub(1)
+    }
+
+    /// Every share sealed to `recipient` (a device or an invitation key).
+    pub fn shares_to(&self, recipient: &DeviceId) -> impl Iterator<Item = &KeyShare> {
+        let recipient = *recipient;
+        self.shares
+            .iter()
+            .filter(move |((_, to), _)| *to == recipient)
+            .map(|(_, share)| share)
+    }
+
+    /// Whether `device` can open `key`: a share to it, or to the invitation it
+    /// joined with.
+    pub fn has_key(&self, device: &DeviceId, key: KeyId) -> bool {
+        let invitation = self.devices.get(device).and_then(|d| d.invitation);
+        self.shares.contains_key(&(key, *device))
+            || invitation.is_some_and(|i| self.shares.contains_key(&(key, i)))
+    }
+
+    /// Active devices lacking some key, with the keys they lack: an admin seals
+    /// those to them with [`OpBody::Share`].
+    pub fn missing_keys(&self) -> Vec<(DeviceId, Vec<KeyId>)> {
+        self.active_devices()
+            .filter_map(|(id, _)| {
+                let lacking: Vec<KeyId> = self
+                    .keys
+                    .iter()
+                    .copied()
+                    .filter(|k| !self.has_key(id, *k))
+                    .collect();
+                (!lacking.is_empty()).then_some((*id, lacking))
+            })
+            .collect()
+    }
+
+    /// Whether the current key was sealed to a device that has left since: then an
+    /// admin replaces it with [`OpBody::Rekey`].
+    pub fn current_key_exposed(&self) -> bool {
+        let Some(current) = self.current_key() else {
+            return false;
+        };
+        self.devices.iter().any(|(id, d)| {
+            let reached = self.shares.contains_key(&(current, *id))
+                || d.invitation
+                    .is_some_and(|i| self.shares.contains_key(&(current, i)));
+            d.removed && reached
+        })
     }
 
     /// Applied ops, in replay order.
@@ -643,7 +1027,7 @@ impl Membership {
     }
 
     /// Rejected ops and why.
-    pub fn rejected(&self) -> &BTreeMap<OpId, String> {
+    pub fn rejected(&self) -> &BTreeMap<OpId, Rejection> {
         &self.rejected
     }
 

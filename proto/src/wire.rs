@@ -5,11 +5,17 @@
 //! [`ClientMsg::Auth`], signing
 //! [`auth_message`] which binds the challenge to this TLS session. Every later request
 //! opens its own bidirectional stream: one request frame, then one or more replies.
-//! A [`ClientMsg::Subscribe`] stream stays open and receives live entries.
+//! A [`ClientMsg::Subscribe`] stream stays open and receives live records.
+//!
+//! A space's log holds two kinds of [`Record`]: sealed entries (item changes) and
+//! membership operations, in one sequence. A client judges an entry by the membership
+//! the operations before it in that sequence describe, exactly as the relay did when it
+//! accepted the entry.
 
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{DeviceId, EntryId, SpaceId};
+use crate::membership::Rejection;
 
 /// The label for TLS keying material that binds signatures to one connection.
 pub const TLS_BINDING_LABEL: &[u8] = b"EXPORTER-bastide/1 channel binding";
@@ -19,9 +25,27 @@ pub fn auth_message(challenge: &[u8; 32], tls_binding: &[u8; 32]) -> Vec<u8> {
     [b"bastide/1 auth\0".as_slice(), challenge, tls_binding].concat()
 }
 
-/// What the space access key signs to let `device` into `space` on this connection.
-pub fn access_message(space: &SpaceId, device: &DeviceId, tls_binding: &[u8; 32]) -> Vec<u8> {
-    [b"bastide/1 access\0".as_slice(), &space.0, &device.0, tls_binding].concat()
+/// One record of a space's log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Record {
+    /// An encoded [`crate::Entry`].
+    Entry(Vec<u8>),
+    /// An encoded [`crate::membership::Op`].
+    Op(Vec<u8>),
+}
+
+impl Record {
+    /// The encoded bytes.
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            Self::Entry(b) | Self::Op(b) => b,
+        }
+    }
+
+    /// The record's id: the hash of its bytes (for an op, its [`crate::OpId`]).
+    pub fn id(&self) -> EntryId {
+        EntryId::of(self.bytes())
+    }
 }
 
 /// A message from a client.
@@ -36,23 +60,12 @@ pub enum ClientMsg {
         /// Its signature of [`auth_message`].
         signature: Vec<u8>,
     },
-    /// Registers a new space, or joins one, proving knowledge of its key: `signature` is
-    /// the space access key's signature of [`access_message`]. The first device to
-    /// present a space creates it with `access` as its access key.
-    Enter {
-        /// The space.
-        space: SpaceId,
-        /// The space's public access key.
-        access: [u8; 32],
-        /// Signature of [`access_message`] by the access key.
-        signature: Vec<u8>,
-    },
-    /// Appends entries (encoded [`crate::Entry`] bytes) to their spaces' logs.
+    /// Appends records to their spaces' logs, in order. A genesis op creates its space.
     Push {
-        /// The encoded entries.
-        entries: Vec<Vec<u8>>,
+        /// The records.
+        records: Vec<Record>,
     },
-    /// Sends every entry of `space` after sequence `after`, then live entries.
+    /// Sends every record of `space` after sequence `after`, then live ones.
     Subscribe {
         /// The space.
         space: SpaceId,
@@ -61,32 +74,59 @@ pub enum ClientMsg {
     },
 }
 
-/// The relay's verdict on one pushed entry.
+/// Why the relay refused a pushed record, for the client to tell its user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Refusal {
+    /// The bytes are not a record.
+    Malformed,
+    /// The signature does not verify.
+    BadSignature,
+    /// An entry pushed by another device than its author.
+    NotAuthor,
+    /// No such space on this relay (its genesis was never pushed).
+    UnknownSpace,
+    /// A genesis for a space that exists already.
+    SpaceExists,
+    /// The author is not (or no longer) a member of the space.
+    NotMember,
+    /// The author's role does not allow it (a reader writing).
+    NotAllowed,
+    /// An op naming parents the relay does not have.
+    UnknownParent,
+    /// The invitation expired (by the relay's clock).
+    InvitationExpired,
+    /// Replay of the membership log rejects the op.
+    Membership(Rejection),
+}
+
+/// The relay's verdict on one pushed record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PushResult {
     /// Stored (now or before) at this sequence number.
     Stored {
-        /// The entry.
+        /// The record.
         id: EntryId,
         /// Its place in the space's log.
         seq: u64,
     },
     /// Refused; retrying will not help.
     Refused {
-        /// The entry.
+        /// The record.
         id: EntryId,
-        /// Why.
+        /// Why, for the client to branch on.
+        refusal: Refusal,
+        /// Why, in English, for logs.
         reason: String,
     },
 }
 
-/// One entry of a space's log.
+/// One record of a space's log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogEntry {
     /// Its sequence number in the space's log, from 1.
     pub seq: u64,
-    /// The encoded entry.
-    pub bytes: Vec<u8>,
+    /// The record.
+    pub record: Record,
 }
 
 /// Error classes a relay reports.
@@ -112,14 +152,14 @@ pub enum RelayMsg {
     },
     /// The request succeeded.
     Ok,
-    /// Verdicts for a push, in the order of the entries.
+    /// Verdicts for a push, in the order of the records.
     PushAck {
-        /// One per pushed entry.
+        /// One per pushed record.
         results: Vec<PushResult>,
     },
-    /// Entries of a subscribed space, in sequence order.
+    /// Records of a subscribed space, in sequence order.
     Entries {
-        /// The entries.
+        /// The records.
         entries: Vec<LogEntry>,
     },
     /// Everything up to `seq` has been sent; live entries follow.
@@ -149,7 +189,7 @@ mod tests {
                 after: 42,
             },
             ClientMsg::Push {
-                entries: vec![vec![1, 2, 3], vec![]],
+                records: vec![Record::Entry(vec![1, 2, 3]), Record::Op(vec![])],
             },
         ];
         let mut reader = FrameReader::new(MAX_FRAME_LEN);
@@ -159,17 +199,5 @@ mod tests {
         for m in msgs {
             assert_eq!(reader.next_message::<ClientMsg>().unwrap(), Some(m));
         }
-    }
-
-    #[test]
-    fn bindings_differ_per_purpose() {
-        let nonce = [7u8; 32];
-        let binding = [9u8; 32];
-        let device = DeviceId([1; 32]);
-        let space = SpaceId([2; 16]);
-        assert_ne!(
-            auth_message(&nonce, &binding),
-            access_message(&space, &device, &binding)
-        );
     }
 }

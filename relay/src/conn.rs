@@ -1,12 +1,12 @@
 //! One client connection: authentication, then one request per stream.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use bastide_proto::io::{FrameIoError, read_frame, write_frame};
-use bastide_proto::wire::{self, ClientMsg, ErrorCode, LogEntry, PushResult, RelayMsg};
-use bastide_proto::{DeviceId, Entry, EntryId, FrameReader, SpaceId};
-use tokio::sync::{Mutex, broadcast};
+use bastide_proto::membership::Op;
+use bastide_proto::wire::{self, ClientMsg, ErrorCode, LogEntry, PushResult, Record, Refusal, RelayMsg};
+use bastide_proto::{DeviceId, Entry, FrameReader, SpaceId};
+use tokio::sync::broadcast;
 use tokio::task::JoinSet;
 
 use crate::store::{Append, Store, StoreError};
@@ -54,9 +54,6 @@ impl RequestError {
 struct Session {
     shared: Arc<Shared>,
     device: DeviceId,
-    binding: [u8; 32],
-    /// Spaces this device is known to belong to, checked once per connection.
-    spaces: Mutex<HashSet<SpaceId>>,
 }
 
 pub(crate) async fn serve(connection: quinn::Connection, shared: Arc<Shared>) {
@@ -114,12 +111,7 @@ async fn authenticate(connection: &quinn::Connection, shared: Arc<Shared>) -> Re
     }
     write_frame(&mut send, &RelayMsg::Ok, shared.max_frame).await?;
     let _ = send.finish();
-    Ok(Session {
-        shared,
-        device,
-        binding,
-        spaces: Mutex::new(HashSet::new()),
-    })
+    Ok(Session { shared, device })
 }
 
 async fn handle_stream(session: Arc<Session>, mut send: quinn::SendStream, mut recv: quinn::RecvStream) {
@@ -147,17 +139,8 @@ async fn handle_request(
             ErrorCode::BadRequest,
             "already authenticated".into(),
         )),
-        ClientMsg::Enter {
-            space,
-            access,
-            signature,
-        } => {
-            enter(session, space, access, &signature).await?;
-            write_frame(send, &RelayMsg::Ok, max).await?;
-            Ok(())
-        }
-        ClientMsg::Push { entries } => {
-            let results = push(session, entries).await?;
+        ClientMsg::Push { records } => {
+            let results = push(session, records).await?;
             write_frame(send, &RelayMsg::PushAck { results }, max).await?;
             Ok(())
         }
@@ -165,35 +148,10 @@ async fn handle_request(
     }
 }
 
-async fn enter(
-    session: &Session,
-    space: SpaceId,
-    access: [u8; 32],
-    signature: &[u8],
-) -> Result<(), RequestError> {
-    let forbidden = |m: &str| RequestError::Refused(ErrorCode::Forbidden, m.to_owned());
-    let message = wire::access_message(&space, &session.device, &session.binding);
-    DeviceId(access)
-        .verify(&message, signature)
-        .map_err(|_| forbidden("access proof does not verify"))?;
-    let stored = session
-        .shared
-        .store
-        .enter(&space, &access, &session.device)
-        .await?;
-    if stored != access {
-        return Err(forbidden("this space exists with another key"));
-    }
-    session.spaces.lock().await.insert(space);
-    Ok(())
-}
-
+/// Refuses a device that is not (or no longer) in `space`.
 async fn check_member(session: &Session, space: &SpaceId) -> Result<(), RequestError> {
-    if session.spaces.lock().await.contains(space) {
-        return Ok(());
-    }
-    if session.shared.store.is_member(space, &session.device).await? {
-        session.spaces.lock().await.insert(*space);
+    let members = session.shared.store.membership(space).await?;
+    if members.is_some_and(|m| m.state.role_of(&session.device).is_some()) {
         return Ok(());
     }
     Err(RequestError::Refused(
@@ -202,37 +160,45 @@ async fn check_member(session: &Session, space: &SpaceId) -> Result<(), RequestE
     ))
 }
 
-async fn push(session: &Session, entries: Vec<Vec<u8>>) -> Result<Vec<PushResult>, RequestError> {
-    let mut verdicts: Vec<Option<PushResult>> = Vec::with_capacity(entries.len());
+/// Decodes and checks signatures here, on the connection's task; the store's single
+/// writer then judges membership, in log order.
+async fn push(session: &Session, records: Vec<Record>) -> Result<Vec<PushResult>, RequestError> {
+    let mut verdicts: Vec<Option<PushResult>> = Vec::with_capacity(records.len());
     let mut accepted = Vec::new();
-    for bytes in entries {
-        let id = EntryId::of(&bytes);
-        let refused = |reason: String| Some(PushResult::Refused { id, reason });
-        let entry = match Entry::from_bytes(&bytes) {
-            Ok(entry) => entry,
-            Err(error) => {
-                verdicts.push(refused(error.to_string()));
-                continue;
-            }
+    for record in records {
+        let id = record.id();
+        let refused = |refusal: Refusal, reason: String| Some(PushResult::Refused { id, refusal, reason });
+        let checked = match record {
+            Record::Entry(ref bytes) => match Entry::from_bytes(bytes) {
+                Err(error) => Err(refused(Refusal::Malformed, error.to_string())),
+                Ok(entry) => match entry.verify() {
+                    Err(error) => Err(refused(Refusal::BadSignature, error.to_string())),
+                    // Only a device's own entries travel on its connection; anything
+                    // else is a replayed or forged entry.
+                    Ok(()) if entry.header.author != session.device => Err(refused(
+                        Refusal::NotAuthor,
+                        "entry author is not the pushing device".into(),
+                    )),
+                    Ok(()) => Ok(Append::Entry { entry, record }),
+                },
+            },
+            Record::Op(ref bytes) => match Op::from_bytes(bytes) {
+                Err(error) => Err(refused(Refusal::Malformed, error.to_string())),
+                Ok(op) => match op.verify() {
+                    Err(error) => Err(refused(Refusal::BadSignature, error.to_string())),
+                    Ok(()) => Ok(Append::Op { op, record }),
+                },
+            },
         };
-        if let Err(error) = entry.verify() {
-            verdicts.push(refused(error.to_string()));
-            continue;
+        match checked {
+            Ok(append) => {
+                verdicts.push(None);
+                accepted.push(append);
+            }
+            Err(verdict) => verdicts.push(verdict),
         }
-        if entry.header.author != session.device {
-            // Only a device's own entries travel on its connection; anything else is a
-            // relayed or forged entry.
-            verdicts.push(refused("entry author is not the pushing device".into()));
-            continue;
-        }
-        if let Err(error) = check_member(session, &entry.header.space).await {
-            verdicts.push(refused(error.to_string()));
-            continue;
-        }
-        verdicts.push(None);
-        accepted.push(Append { id, entry, bytes });
     }
-    // The store answers one verdict per accepted entry, in order: slot them back in.
+    // The store answers one verdict per accepted record, in order: slot them back in.
     let mut stored = session.shared.store.append(accepted).await?.into_iter();
     Ok(verdicts
         .into_iter()
@@ -262,6 +228,8 @@ async fn subscribe(
             }
             Err(broadcast::error::RecvError::Closed) => return Ok(()),
         };
+        // A device removed while subscribed receives nothing more.
+        check_member(session, &space).await?;
         let mut batch: Vec<LogEntry> = Vec::new();
         let mut push_one = |a: crate::store::Appended, batch: &mut Vec<LogEntry>| {
             if a.space == space && a.entry.seq > last {
@@ -311,7 +279,8 @@ async fn send_entries(
     let mut frame: Vec<LogEntry> = Vec::new();
     let mut size = 0;
     for entry in entries {
-        if !frame.is_empty() && size + entry.bytes.len() > budget {
+        let len = entry.record.bytes().len();
+        if !frame.is_empty() && size + len > budget {
             write_frame(
                 send,
                 &RelayMsg::Entries {
@@ -322,7 +291,7 @@ async fn send_entries(
             .await?;
             size = 0;
         }
-        size += entry.bytes.len() + 16;
+        size += len + 16;
         frame.push(entry);
     }
     if !frame.is_empty() {

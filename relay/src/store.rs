@@ -1,16 +1,22 @@
-//! The relay's durable state in SQLite: spaces, their members and their logs.
+//! The relay's durable state in SQLite: spaces and their logs of entries and
+//! membership ops.
 //!
 //! Appends go through one writer task that group-commits: it takes every push waiting
 //! in its queue, writes them in one transaction with `synchronous=FULL`, and only then
-//! acknowledges. Under load, one fsync covers many pushes.
+//! acknowledges. Under load, one fsync covers many pushes. The writer is also where
+//! membership is enforced: it judges each record against the membership of the log
+//! exactly as it stands when the record gets its sequence number, which is what every
+//! client replays when it checks the same record.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use bastide_proto::wire::{LogEntry, PushResult};
-use bastide_proto::{DeviceId, Entry, EntryId, SpaceId};
+use bastide_proto::membership::{Membership, Op, OpBody};
+use bastide_proto::wire::{LogEntry, PushResult, Record, Refusal};
+use bastide_proto::{Entry, OpId, SpaceId};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -27,7 +33,7 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// The group commit holding this push failed; nothing of it was stored.
     #[error("relay group commit: {0}")]
-    Commit(#[source] std::sync::Arc<sqlx::Error>),
+    Commit(#[source] Arc<sqlx::Error>),
     /// The writer task is gone (the relay is shutting down).
     #[error("relay store is shutting down")]
     Closed,
@@ -46,16 +52,52 @@ pub(crate) struct Appended {
     pub(crate) entry: LogEntry,
 }
 
-/// One checked entry to append.
+/// One decoded, signature-checked record to append.
 #[derive(Debug)]
-pub(crate) struct Append {
-    /// Its id.
-    pub(crate) id: EntryId,
-    /// The decoded entry (signature already verified).
-    pub(crate) entry: Entry,
-    /// Its bytes as pushed.
-    pub(crate) bytes: Vec<u8>,
+pub(crate) enum Append {
+    /// A sealed entry.
+    Entry {
+        /// The decoded entry.
+        entry: Entry,
+        /// As pushed.
+        record: Record,
+    },
+    /// A membership op.
+    Op {
+        /// The decoded op.
+        op: Op,
+        /// As pushed.
+        record: Record,
+    },
 }
+
+impl Append {
+    fn space(&self) -> SpaceId {
+        match self {
+            Self::Entry { entry, .. } => entry.header.space,
+            Self::Op { op, .. } => op.space(),
+        }
+    }
+
+    fn record(&self) -> &Record {
+        match self {
+            Self::Entry { record, .. } | Self::Op { record, .. } => record,
+        }
+    }
+}
+
+/// A space's membership log and its replayed state.
+#[derive(Debug)]
+pub(crate) struct SpaceMembers {
+    /// Every op stored, in log order.
+    pub(crate) ops: Vec<Op>,
+    /// Their ids.
+    pub(crate) ids: HashSet<OpId>,
+    /// Their replay.
+    pub(crate) state: Membership,
+}
+
+type Memberships = Arc<RwLock<HashMap<SpaceId, Arc<SpaceMembers>>>>;
 
 struct PushJob {
     entries: Vec<Append>,
@@ -68,6 +110,8 @@ pub(crate) struct Store {
     pool: SqlitePool,
     writer: mpsc::Sender<PushJob>,
     appended: broadcast::Sender<Appended>,
+    /// Replayed memberships; only the writer task inserts after loading.
+    memberships: Memberships,
 }
 
 impl Store {
@@ -90,12 +134,19 @@ impl Store {
         // Subscribers that fall further behind than this re-read from the database.
         let (appended, _) = broadcast::channel(4096);
         let (writer, jobs) = mpsc::channel(1024);
-        let task = tokio::spawn(write_loop(pool.clone(), jobs, appended.clone()));
+        let memberships = Memberships::default();
+        let task = tokio::spawn(write_loop(
+            pool.clone(),
+            jobs,
+            appended.clone(),
+            memberships.clone(),
+        ));
         Ok((
             Self {
                 pool,
                 writer,
                 appended,
+                memberships,
             },
             task,
         ))
@@ -106,47 +157,25 @@ impl Store {
         self.appended.subscribe()
     }
 
-    /// Registers `space` with `access` as its access key if it is new, and adds
-    /// `device` to its members. Returns the space's access key as stored.
-    pub(crate) async fn enter(
-        &self,
-        space: &SpaceId,
-        access: &[u8; 32],
-        device: &DeviceId,
-    ) -> Result<[u8; 32], StoreError> {
-        let now = unix_now();
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("INSERT OR IGNORE INTO spaces (id, access_key, created_at) VALUES (?, ?, ?)")
-            .bind(space.0.as_slice())
-            .bind(access.as_slice())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        let (stored,): (Vec<u8>,) = sqlx::query_as("SELECT access_key FROM spaces WHERE id = ?")
-            .bind(space.0.as_slice())
-            .fetch_one(&mut *tx)
-            .await?;
-        let stored: [u8; 32] = stored.try_into().unwrap_or([0; 32]);
-        if &stored == access {
-            sqlx::query("INSERT OR IGNORE INTO members (space, device, joined_at) VALUES (?, ?, ?)")
-                .bind(space.0.as_slice())
-                .bind(device.0.as_slice())
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+    /// The membership of `space`, or `None` if the relay has no such space.
+    pub(crate) async fn membership(&self, space: &SpaceId) -> Result<Option<Arc<SpaceMembers>>, StoreError> {
+        if let Some(found) = read_cache(&self.memberships, space) {
+            return Ok(Some(found));
         }
-        tx.commit().await?;
-        Ok(stored)
-    }
-
-    /// Whether `device` is a member of `space`.
-    pub(crate) async fn is_member(&self, space: &SpaceId, device: &DeviceId) -> Result<bool, StoreError> {
-        let row: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM members WHERE space = ? AND device = ?")
-            .bind(space.0.as_slice())
-            .bind(device.0.as_slice())
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.is_some())
+        let mut conn = self.pool.acquire().await?;
+        let loaded = load_members(&mut conn, space).await?;
+        // The writer may have moved on while this loaded: keep whichever saw more ops.
+        let mut cache = self.memberships.write().unwrap_or_else(|e| e.into_inner());
+        let kept = match (cache.get(space), loaded) {
+            (Some(cached), Some(fresh)) if cached.ops.len() >= fresh.ops.len() => Some(cached.clone()),
+            (_, Some(fresh)) => {
+                let fresh = Arc::new(fresh);
+                cache.insert(*space, fresh.clone());
+                Some(fresh)
+            }
+            (cached, None) => cached.cloned(),
+        };
+        Ok(kept)
     }
 
     /// Up to `limit` entries of `space` after `after`, in order.
@@ -156,18 +185,23 @@ impl Store {
         after: u64,
         limit: u32,
     ) -> Result<Vec<LogEntry>, StoreError> {
-        let rows: Vec<(i64, Vec<u8>)> =
-            sqlx::query_as("SELECT seq, bytes FROM entries WHERE space = ? AND seq > ? ORDER BY seq LIMIT ?")
-                .bind(space.0.as_slice())
-                .bind(i64::try_from(after).unwrap_or(i64::MAX))
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<(i64, i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT seq, kind, bytes FROM entries WHERE space = ? AND seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(space.0.as_slice())
+        .bind(i64::try_from(after).unwrap_or(i64::MAX))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows
             .into_iter()
-            .map(|(seq, bytes)| LogEntry {
+            .map(|(seq, kind, bytes)| LogEntry {
                 seq: u64::try_from(seq).unwrap_or(0),
-                bytes,
+                record: if kind == KIND_OP {
+                    Record::Op(bytes)
+                } else {
+                    Record::Entry(bytes)
+                },
             })
             .collect())
     }
@@ -191,18 +225,61 @@ impl Store {
     }
 }
 
+const KIND_ENTRY: i64 = 0;
+const KIND_OP: i64 = 1;
+
+fn read_cache(cache: &Memberships, space: &SpaceId) -> Option<Arc<SpaceMembers>> {
+    cache
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(space)
+        .cloned()
+}
+
+/// Reads and replays the ops of `space`; `None` when it has none (no such space).
+async fn load_members(
+    conn: &mut sqlx::SqliteConnection,
+    space: &SpaceId,
+) -> Result<Option<SpaceMembers>, sqlx::Error> {
+    let rows: Vec<(Vec<u8>,)> =
+        sqlx::query_as("SELECT bytes FROM entries WHERE space = ? AND kind = ? ORDER BY seq")
+            .bind(space.0.as_slice())
+            .bind(KIND_OP)
+            .fetch_all(&mut *conn)
+            .await?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let mut ops = Vec::with_capacity(rows.len());
+    for (bytes,) in rows {
+        match Op::from_bytes(&bytes) {
+            Ok(op) => ops.push(op),
+            // Only checked ops are ever stored; this is a damaged database.
+            Err(error) => tracing::error!(%space, %error, "stored membership op does not decode"),
+        }
+    }
+    let state = Membership::replay(*space, &ops);
+    let ids = ops.iter().map(Op::id).collect();
+    Ok(Some(SpaceMembers { ops, ids, state }))
+}
+
 async fn write_loop(
     pool: SqlitePool,
     mut jobs: mpsc::Receiver<PushJob>,
     appended: broadcast::Sender<Appended>,
+    memberships: Memberships,
 ) {
     // The last sequence number per space, loaded on first use.
     let mut heads: HashMap<SpaceId, u64> = HashMap::new();
     let mut batch = Vec::with_capacity(MAX_GROUP);
     while jobs.recv_many(&mut batch, MAX_GROUP).await > 0 {
         let saved = heads.clone();
-        match commit_group(&pool, &mut heads, &batch).await {
-            Ok((results, fresh)) => {
+        match commit_group(&pool, &mut heads, &memberships, &batch).await {
+            Ok((results, fresh, members)) => {
+                {
+                    let mut cache = memberships.write().unwrap_or_else(|e| e.into_inner());
+                    cache.extend(members);
+                }
                 for (job, result) in batch.drain(..).zip(results) {
                     let _ = job.reply.send(Ok(result));
                 }
@@ -214,7 +291,7 @@ async fn write_loop(
             Err(error) => {
                 tracing::error!(%error, "group commit failed; pushes refused");
                 heads = saved;
-                let error = std::sync::Arc::new(error);
+                let error = Arc::new(error);
                 for job in batch.drain(..) {
                     let _ = job.reply.send(Err(StoreError::Commit(error.clone())));
                 }
@@ -223,28 +300,68 @@ async fn write_loop(
     }
 }
 
+/// What one group commit produced: verdicts per job, records to announce, and the
+/// memberships its ops changed (published only once the commit succeeded).
+type GroupOutcome = (
+    Vec<Vec<PushResult>>,
+    Vec<Appended>,
+    HashMap<SpaceId, Arc<SpaceMembers>>,
+);
+
 async fn commit_group(
     pool: &SqlitePool,
     heads: &mut HashMap<SpaceId, u64>,
+    memberships: &Memberships,
     batch: &[PushJob],
-) -> Result<(Vec<Vec<PushResult>>, Vec<Appended>), sqlx::Error> {
+) -> Result<GroupOutcome, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let mut results = Vec::with_capacity(batch.len());
     let mut fresh = Vec::new();
+    // Memberships as this group changes them, before they are published.
+    let mut members: HashMap<SpaceId, Arc<SpaceMembers>> = HashMap::new();
+    let now = unix_now();
     for job in batch {
         let mut verdicts = Vec::with_capacity(job.entries.len());
         for append in &job.entries {
-            let space = append.entry.header.space;
+            let space = append.space();
+            let record = append.record();
+            let id = record.id();
             let existing: Option<(i64,)> = sqlx::query_as("SELECT seq FROM entries WHERE id = ?")
-                .bind(append.id.0.as_slice())
+                .bind(id.0.as_slice())
                 .fetch_optional(&mut *tx)
                 .await?;
             if let Some((seq,)) = existing {
                 verdicts.push(PushResult::Stored {
-                    id: append.id,
+                    id,
                     seq: u64::try_from(seq).unwrap_or(0),
                 });
                 continue;
+            }
+            let current = match members.get(&space) {
+                Some(m) => Some(m.clone()),
+                None => match read_cache(memberships, &space) {
+                    Some(m) => Some(m),
+                    None => load_members(&mut tx, &space).await?.map(Arc::new),
+                },
+            };
+            let judged = match append {
+                Append::Entry { entry, .. } => judge_entry(current.as_deref(), entry),
+                Append::Op { op, .. } => judge_op(current.as_deref(), op, now),
+            };
+            let changed = match judged {
+                Ok(changed) => changed,
+                Err((refusal, reason)) => {
+                    tracing::info!(%space, record = %id, %reason, "record refused");
+                    verdicts.push(PushResult::Refused { id, refusal, reason });
+                    continue;
+                }
+            };
+            if current.is_none() {
+                sqlx::query("INSERT OR IGNORE INTO spaces (id, created_at) VALUES (?, ?)")
+                    .bind(space.0.as_slice())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
             }
             let head = match heads.get(&space) {
                 Some(head) => *head,
@@ -258,28 +375,107 @@ async fn commit_group(
                 }
             };
             let seq = head + 1;
-            sqlx::query("INSERT INTO entries (space, seq, id, author, bytes) VALUES (?, ?, ?, ?, ?)")
-                .bind(space.0.as_slice())
-                .bind(i64::try_from(seq).unwrap_or(i64::MAX))
-                .bind(append.id.0.as_slice())
-                .bind(append.entry.header.author.0.as_slice())
-                .bind(append.bytes.as_slice())
-                .execute(&mut *tx)
-                .await?;
+            let (kind, author) = match append {
+                Append::Entry { entry, .. } => (KIND_ENTRY, entry.header.author),
+                Append::Op { op, .. } => (KIND_OP, op.author()),
+            };
+            sqlx::query(
+                "INSERT INTO entries (space, seq, id, author, bytes, kind) VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(space.0.as_slice())
+            .bind(i64::try_from(seq).unwrap_or(i64::MAX))
+            .bind(id.0.as_slice())
+            .bind(author.0.as_slice())
+            .bind(record.bytes())
+            .bind(kind)
+            .execute(&mut *tx)
+            .await?;
             heads.insert(space, seq);
-            verdicts.push(PushResult::Stored { id: append.id, seq });
+            if let Some(changed) = changed {
+                members.insert(space, Arc::new(changed));
+            }
+            verdicts.push(PushResult::Stored { id, seq });
             fresh.push(Appended {
                 space,
                 entry: LogEntry {
                     seq,
-                    bytes: append.bytes.clone(),
+                    record: record.clone(),
                 },
             });
         }
         results.push(verdicts);
     }
     tx.commit().await?;
-    Ok((results, fresh))
+    Ok((results, fresh, members))
+}
+
+type Judgement = Result<Option<SpaceMembers>, (Refusal, String)>;
+
+/// An entry is stored if its author may write in the space now, under a key of the
+/// space. Returns no membership change.
+fn judge_entry(members: Option<&SpaceMembers>, entry: &Entry) -> Judgement {
+    let Some(members) = members else {
+        return Err((Refusal::UnknownSpace, "no such space".into()));
+    };
+    match members.state.role_of(&entry.header.author) {
+        None => Err((Refusal::NotMember, "author is not a member".into())),
+        Some(role) if !role.writes() => Err((Refusal::NotAllowed, "readers do not write".into())),
+        Some(_) if !members.state.keys().contains(&entry.header.key) => Err((
+            Refusal::Membership(bastide_proto::membership::Rejection::UnknownKey),
+            format!("entry sealed under unknown key {}", entry.header.key),
+        )),
+        Some(_) => Ok(None),
+    }
+}
+
+/// An op is stored if replaying the log with it applies it: a forged, unauthorised or
+/// conflicting op is refused here rather than stored to be ignored later. Returns the
+/// membership with the op.
+fn judge_op(members: Option<&SpaceMembers>, op: &Op, now: i64) -> Judgement {
+    let id = op.id();
+    let (ops, mut ids) = match (members, op.body()) {
+        (Some(_), OpBody::Genesis { .. }) => {
+            return Err((Refusal::SpaceExists, "the space exists already".into()));
+        }
+        (None, OpBody::Genesis { .. }) => (vec![op.clone()], HashSet::new()),
+        (None, _) => return Err((Refusal::UnknownSpace, "no such space".into())),
+        (Some(members), body) => {
+            if let OpBody::Redeem { .. } = body {
+                // Judged against the log as it is: a redeem follows only the invitation
+                // (the newcomer cannot see more), and must not win over a revocation
+                // or an earlier redeem that replay would order after it.
+                use bastide_proto::membership::Rejection;
+                let refused = |r: Rejection| Err((Refusal::Membership(r), r.to_string()));
+                match members.state.invitations().get(&op.author()) {
+                    None => return refused(Rejection::NoSuchInvitation),
+                    Some(i) if i.revoked => return refused(Rejection::InvitationRevoked),
+                    Some(i) if i.used => return refused(Rejection::InvitationUsed),
+                    Some(i) if i.expires < now => {
+                        return Err((Refusal::InvitationExpired, "the invitation has expired".into()));
+                    }
+                    Some(_) => {}
+                }
+            }
+            if !op.parents().iter().all(|p| members.ids.contains(p)) {
+                return Err((
+                    Refusal::UnknownParent,
+                    "operation after unknown operations".into(),
+                ));
+            }
+            let mut ops = members.ops.clone();
+            ops.push(op.clone());
+            (ops, members.ids.clone())
+        }
+    };
+    let state = Membership::replay(op.space(), &ops);
+    if let Some(rejection) = state.rejected().get(&id) {
+        return Err((Refusal::Membership(*rejection), rejection.to_string()));
+    }
+    if !state.applied().contains(&id) {
+        return Err((Refusal::UnknownParent, "operation not applicable yet".into()));
+    }
+    ids.insert(id);
+    Ok(Some(SpaceMembers { ops, ids, state }))
 }
 
 fn unix_now() -> i64 {

@@ -1,7 +1,7 @@
 //! Tauri commands: one call into core each, errors as `{code, message}`.
 
 use bastide_core::live::SyncStatus;
-use bastide_core::{Code, Event, EventInput, ItemId, SpaceId, SpaceInfo};
+use bastide_core::{Code, Event, EventInput, ItemId, MemberInfo, MemberView, Role, SpaceId, SpaceInfo};
 use serde::ser::SerializeStruct;
 use tauri::State;
 use tracing::instrument;
@@ -75,14 +75,78 @@ pub(crate) async fn create_space(
 
 #[tauri::command]
 #[instrument(skip(state), err(level = "info", Debug))]
-pub(crate) async fn invite_code(state: State<'_, AppState>, space: String) -> Result<String> {
-    Ok(state.profile.invite(space_id(&space)?).await?)
+pub(crate) async fn invite_code(
+    state: State<'_, AppState>,
+    space: String,
+    role: Role,
+    expires_days: i64,
+) -> Result<String> {
+    let (code, _) = state
+        .profile
+        .invite(space_id(&space)?, role, expires_days)
+        .await?;
+    Ok(code)
 }
 
 #[tauri::command]
 #[instrument(skip(state, code), err(level = "info", Debug))]
-pub(crate) async fn join_space(state: State<'_, AppState>, code: String) -> Result<SpaceInfo> {
-    Ok(state.profile.join(&code).await?)
+pub(crate) async fn join_space(
+    state: State<'_, AppState>,
+    code: String,
+    name: String,
+    organisation: String,
+    function: String,
+) -> Result<SpaceInfo> {
+    let info = MemberInfo {
+        name,
+        organisation,
+        function,
+    };
+    Ok(state.profile.join(&code, info).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn space_members(state: State<'_, AppState>, space: String) -> Result<Vec<MemberView>> {
+    Ok(state.profile.members(space_id(&space)?).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn set_role(
+    state: State<'_, AppState>,
+    space: String,
+    member: String,
+    role: Role,
+) -> Result<()> {
+    state
+        .profile
+        .set_role(space_id(&space)?, member.parse()?, role)
+        .await?;
+    Ok(())
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn remove_member(state: State<'_, AppState>, space: String, member: String) -> Result<()> {
+    state
+        .profile
+        .remove_member(space_id(&space)?, member.parse()?)
+        .await?;
+    Ok(())
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn device_add(state: State<'_, AppState>) -> Result<String> {
+    let (code, _) = state.profile.device_add().await?;
+    Ok(code)
+}
+
+#[tauri::command]
+#[instrument(skip(state, code), err(level = "info", Debug))]
+pub(crate) async fn device_join(state: State<'_, AppState>, code: String) -> Result<Vec<SpaceInfo>> {
+    Ok(state.profile.device_join(&code).await?)
 }
 
 #[tauri::command]

@@ -34,6 +34,12 @@ pub enum BackendEvent {
         /// Item ids.
         ids: Vec<String>,
     },
+    /// The members or roles of a space changed, here or elsewhere.
+    #[serde(rename_all = "camelCase")]
+    MembersChanged {
+        /// Space id.
+        space: String,
+    },
 }
 
 /// Facts about this installation the UI shows or pre-fills.
@@ -72,6 +78,11 @@ pub fn run() {
             commands::create_space,
             commands::invite_code,
             commands::join_space,
+            commands::space_members,
+            commands::set_role,
+            commands::remove_member,
+            commands::device_add,
+            commands::device_join,
             commands::list_events,
             commands::list_trash,
             commands::add_event,
@@ -108,6 +119,7 @@ fn open(app: &AppHandle) -> anyhow::Result<AppState> {
     tauri::async_runtime::spawn(live::run(profile.clone(), status_tx, std::future::pending()));
     tauri::async_runtime::spawn(forward_status(app.clone(), status.clone()));
     tauri::async_runtime::spawn(forward_changes(app.clone(), profile.clone()));
+    tauri::async_runtime::spawn(forward_members(app.clone(), profile.clone()));
     Ok(AppState {
         profile,
         status,
@@ -148,6 +160,23 @@ async fn forward_changes(app: AppHandle, profile: Arc<Profile>) {
             for item in changed.items.into_iter().filter(|i| i.author != me) {
                 notify(item);
             }
+        }
+    }
+}
+
+async fn forward_members(app: AppHandle, profile: Arc<Profile>) {
+    let mut changes = profile.members_changed();
+    loop {
+        let space = match changes.recv().await {
+            Ok(space) => space,
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        };
+        let event = BackendEvent::MembersChanged {
+            space: space.to_string(),
+        };
+        if let Err(error) = app.emit(EVENT, event) {
+            tracing::warn!(%error, "cannot send a membership change to the window");
         }
     }
 }

@@ -24,11 +24,9 @@ async fn main() -> anyhow::Result<()> {
 async fn pair(relay: &TestRelay) -> anyhow::Result<(Client, Client, SpaceId)> {
     let a = Client::new().await?;
     let space = a.profile.create_space("Banc d'essai", relay.relay_addr()).await?;
-    let b = Client::new().await?;
-    b.profile
-        .join(&a.profile.invite(space.id.parse()?).await?)
-        .await?;
-    Ok((a, b, space.id.parse()?))
+    let id = space.id.parse()?;
+    let b = bastide_tests::invite_and_join(&a, id, bastide_core::Role::Editor, "B").await?;
+    Ok((a, b, id))
 }
 
 /// Edits on A, one at a time; the time until B has applied and stored each.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bastide_core::live::{self, SyncStatus};
-use bastide_core::{EventInput, Profile};
+use bastide_core::{EventInput, MemberInfo, Profile, Role, SpaceId};
 use bastide_relay::{Config, Server};
 use tempfile::TempDir;
 use tokio::sync::{oneshot, watch};
@@ -106,6 +106,17 @@ impl Client {
         self.dir.path().to_path_buf()
     }
 
+    /// The device key, as the profile keeps it.
+    pub fn device_key(&self) -> anyhow::Result<bastide_proto::DeviceKey> {
+        Ok(bastide_core::device::load_or_create_file_key(self.dir.path())?)
+    }
+
+    /// A raw connection to the relay as this device, to push records by hand.
+    pub async fn raw(&self, relay: &TestRelay) -> anyhow::Result<bastide_core::sync::RelayConnection> {
+        let addr = relay.relay_addr().parse()?;
+        Ok(bastide_core::sync::RelayConnection::connect(&addr, &self.device_key()?).await?)
+    }
+
     /// Starts continuous sync, as the app does.
     pub fn go_live(&mut self) {
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
@@ -155,6 +166,21 @@ impl Client {
     }
 }
 
+/// `admin` invites a newcomer with `role` and publishes the invitation; a new client
+/// joins with the code as `name`.
+pub async fn invite_and_join(
+    admin: &Client,
+    space: SpaceId,
+    role: Role,
+    name: &str,
+) -> anyhow::Result<Client> {
+    let (code, _) = admin.profile.invite(space, role, 7).await?;
+    admin.profile.sync_once().await?;
+    let newcomer = Client::new().await?;
+    newcomer.profile.join(&code, MemberInfo::named(name)).await?;
+    Ok(newcomer)
+}
+
 /// How long a test waits for a condition before failing. Generous: CI machines are
 /// slow and shared; a pass takes milliseconds.
 pub const WAIT: Duration = Duration::from_secs(30);
@@ -189,4 +215,47 @@ pub fn event(title: &str, start: &str) -> EventInput {
         end,
         ..Default::default()
     }
+}
+
+/// Every record of the relay's logs, read straight from its SQLite file, in order.
+pub async fn relay_records(relay: &TestRelay) -> anyhow::Result<Vec<(u64, bastide_proto::wire::Record)>> {
+    use bastide_proto::wire::Record;
+    use sqlx::Connection;
+    let url = format!("sqlite://{}?mode=ro", relay.data_dir().join("relay.db").display());
+    let mut conn = sqlx::SqliteConnection::connect(&url).await?;
+    let rows: Vec<(i64, i64, Vec<u8>)> =
+        sqlx::query_as("SELECT seq, kind, bytes FROM entries ORDER BY space, seq")
+            .fetch_all(&mut conn)
+            .await?;
+    conn.close().await?;
+    Ok(rows
+        .into_iter()
+        .map(|(seq, kind, bytes)| {
+            let record = if kind == 1 {
+                Record::Op(bytes)
+            } else {
+                Record::Entry(bytes)
+            };
+            (u64::try_from(seq).unwrap_or(0), record)
+        })
+        .collect())
+}
+
+/// The membership of `space` as the relay's stored ops replay to.
+pub async fn relay_membership(
+    relay: &TestRelay,
+    space: SpaceId,
+) -> anyhow::Result<bastide_proto::membership::Membership> {
+    use bastide_proto::membership::{Membership, Op};
+    use bastide_proto::wire::Record;
+    let mut ops = Vec::new();
+    for (_, record) in relay_records(relay).await? {
+        if let Record::Op(bytes) = record {
+            let op = Op::from_bytes(&bytes)?;
+            if op.space() == space {
+                ops.push(op);
+            }
+        }
+    }
+    Ok(Membership::replay(space, &ops))
 }

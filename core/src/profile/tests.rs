@@ -7,14 +7,91 @@ use super::*;
 
 const RELAY: &str = "quic://127.0.0.1:9#0000000000000000000000000000000000000000000000000000000000000000";
 
-async fn replica(space: SpaceId, key: &SpaceKey) -> (tempfile::TempDir, Profile) {
-    let dir = tempfile::tempdir().unwrap();
-    let profile = Profile::open(dir.path(), DeviceKey::generate()).await.unwrap();
-    profile
-        .insert_space(space, "Pays — agents", &RELAY.parse().unwrap(), key, 0)
+/// The key every test space starts with.
+const FIRST: KeyId = KeyId(1);
+
+/// `n` profiles in one space, without a relay: the first created it and added the
+/// others as editors; every profile holds that membership log as the relay's first
+/// records. Entries delivered by hand then start at sequence `n + 1`.
+async fn replicas(n: usize) -> (SpaceId, SpaceKey, Vec<(tempfile::TempDir, Profile)>) {
+    use bastide_proto::membership::{MemberInfo, OpBody, Role};
+    let space = SpaceId::random();
+    let key = SpaceKey::generate();
+    let devices: Vec<DeviceKey> = (0..n).map(|_| DeviceKey::generate()).collect();
+    let member_ids: Vec<MemberId> = (0..n).map(|_| MemberId::random()).collect();
+    let share = |d: &DeviceKey| {
+        bastide_proto::KeyShare::seal(space, FIRST, &key, d.device_id(), &d.x25519_public()).unwrap()
+    };
+    let mut ops = vec![bastide_proto::membership::Op::sign(
+        &devices[0],
+        space,
+        vec![],
+        OpBody::Genesis {
+            member: member_ids[0],
+            info: MemberInfo::named("Replica 0"),
+            device: devices[0].device_id(),
+            x25519: devices[0].x25519_public(),
+            new_key: FIRST,
+            shares: vec![share(&devices[0])],
+        },
+    )];
+    for i in 1..n {
+        let parents = vec![ops[i - 1].id()];
+        ops.push(bastide_proto::membership::Op::sign(
+            &devices[0],
+            space,
+            parents,
+            OpBody::AddMember {
+                member: member_ids[i],
+                info: MemberInfo::named(&format!("Replica {i}")),
+                role: Role::Editor,
+                device: devices[i].device_id(),
+                x25519: devices[i].x25519_public(),
+                shares: vec![share(&devices[i])],
+            },
+        ));
+    }
+    let mut out = Vec::new();
+    for (i, device) in devices.into_iter().enumerate() {
+        let dir = tempfile::tempdir().unwrap();
+        let profile = Profile::open(dir.path(), device).await.unwrap();
+        let mut conn = profile.pool.acquire().await.unwrap();
+        Profile::insert_space(
+            &mut conn,
+            space,
+            "Pays — agents",
+            &RELAY.parse().unwrap(),
+            member_ids[i],
+        )
         .await
         .unwrap();
-    (dir, profile)
+        for (seq, op) in ops.iter().enumerate() {
+            members::store_op(&mut conn, space, op, Some(seq as u64 + 1))
+                .await
+                .unwrap();
+        }
+        sqlx::query("UPDATE spaces SET cursor = ?")
+            .bind(n as i64)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        drop(conn);
+        out.push((dir, profile));
+    }
+    (space, key, out)
+}
+
+async fn replica() -> (SpaceId, tempfile::TempDir, Profile) {
+    let (space, _, mut all) = replicas(1).await;
+    let (dir, profile) = all.remove(0);
+    (space, dir, profile)
+}
+
+fn entry(seq: u64, bytes: Vec<u8>) -> LogEntry {
+    LogEntry {
+        seq,
+        record: Record::Entry(bytes),
+    }
 }
 
 fn input(title: &str) -> EventInput {
@@ -33,13 +110,12 @@ async fn drain(profile: &Profile, space: SpaceId) -> Vec<Vec<u8>> {
         .execute(&profile.pool)
         .await
         .unwrap();
-    batch
+    batch.into_iter().map(|r| r.bytes().to_vec()).collect()
 }
 
 #[tokio::test]
 async fn events_are_created_edited_trashed_and_restored() {
-    let space = SpaceId::random();
-    let (_dir, p) = replica(space, &SpaceKey::generate()).await;
+    let (space, _dir, p) = replica().await;
     let added = p.add_event(space, input("Conseil communautaire")).await.unwrap();
     assert_eq!(p.events(space).await.unwrap(), vec![added.clone()]);
     assert_eq!(p.pending().await.unwrap(), 1, "the edit waits in the outbox");
@@ -74,8 +150,7 @@ async fn events_are_created_edited_trashed_and_restored() {
 
 #[tokio::test]
 async fn the_projection_rebuilt_from_documents_equals_the_live_one() {
-    let space = SpaceId::random();
-    let (_dir, p) = replica(space, &SpaceKey::generate()).await;
+    let (space, _dir, p) = replica().await;
     for n in 0..20 {
         let e = p
             .add_event(space, input(&format!("Événement {n}")))
@@ -163,18 +238,13 @@ proptest! {
     ) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async {
-            let space = SpaceId::random();
-            let key = SpaceKey::generate();
-            let mut replicas = Vec::new();
-            for _ in 0..3 {
-                replicas.push(replica(space, &key).await);
-            }
+            let (space, _, replicas) = replicas(3).await;
             // Replica 0 creates the event and everyone receives it first.
             let created = replicas[0].1.add_event(space, input("Conseil")).await.unwrap();
             let id: ItemId = created.id.parse().unwrap();
             let genesis = drain(&replicas[0].1, space).await;
             for (_, p) in &replicas[1..] {
-                let log: Vec<LogEntry> = genesis.iter().map(|b| LogEntry { seq: 1, bytes: b.clone() }).collect();
+                let log: Vec<LogEntry> = genesis.iter().map(|b| entry(4, b.clone())).collect();
                 p.apply_remote(space, &log).await.unwrap();
             }
             // Everyone edits offline.
@@ -195,8 +265,8 @@ proptest! {
                     .collect();
                 shuffle(&mut incoming, orders[i]);
                 for (n, bytes) in incoming.into_iter().enumerate() {
-                    let seq = 2 + n as u64;
-                    p.apply_remote(space, &[LogEntry { seq, bytes }]).await.unwrap();
+                    let seq = 5 + n as u64;
+                    p.apply_remote(space, &[entry(seq, bytes)]).await.unwrap();
                 }
             }
             let views: Vec<(Vec<Event>, Vec<Event>)> = {
@@ -231,14 +301,8 @@ fn shuffle<T>(items: &mut [T], mut seed: u64) {
 
 #[tokio::test]
 async fn a_long_edited_item_is_compacted_and_reads_back_the_same_after_reopening() {
-    let space = SpaceId::random();
-    let key = SpaceKey::generate();
-    let dir = tempfile::tempdir().unwrap();
-    let device = DeviceKey::generate();
-    let p = Profile::open(dir.path(), device.clone()).await.unwrap();
-    p.insert_space(space, "Pays — agents", &RELAY.parse().unwrap(), &key, 0)
-        .await
-        .unwrap();
+    let (space, dir, p) = replica().await;
+    let device = p.device.clone();
     let id: ItemId = p.add_event(space, input("v0")).await.unwrap().id.parse().unwrap();
     for n in 1..=100 {
         p.update_event(space, id, input(&format!("v{n}"))).await.unwrap();
@@ -264,10 +328,8 @@ async fn a_long_edited_item_is_compacted_and_reads_back_the_same_after_reopening
 
 #[tokio::test]
 async fn an_unreadable_change_in_a_batch_does_not_stop_the_others() {
-    let space = SpaceId::random();
-    let key = SpaceKey::generate();
-    let (_a, alice) = replica(space, &key).await;
-    let (_b, bob) = replica(space, &key).await;
+    let (space, key, all) = replicas(3).await;
+    let [(_a, alice), (_b, bob), (_c, carol)] = <[_; 3]>::try_from(all).ok().unwrap();
     let event = alice.add_event(space, input("Conseil")).await.unwrap();
     let id: ItemId = event.id.parse().unwrap();
     let mut changed = input("Conseil communautaire");
@@ -275,16 +337,21 @@ async fn an_unreadable_change_in_a_batch_does_not_stop_the_others() {
     alice.update_event(space, id, changed).await.unwrap();
     let mut entries = drain(&alice, space).await;
     // A member's buggy client sends garbage for the same item, between the two.
-    let buggy = DeviceKey::generate();
-    let garbage = Entry::seal(&buggy, space, id, EntryKind::Change, 0, &key, b"not automerge").unwrap();
+    let garbage = Entry::seal(
+        &carol.device,
+        space,
+        id,
+        EntryKind::Change,
+        FIRST,
+        &key,
+        b"not automerge",
+    )
+    .unwrap();
     entries.insert(1, garbage.to_bytes());
     let log: Vec<LogEntry> = entries
         .into_iter()
         .enumerate()
-        .map(|(n, bytes)| LogEntry {
-            seq: n as u64 + 1,
-            bytes,
-        })
+        .map(|(n, bytes)| entry(n as u64 + 4, bytes))
         .collect();
     bob.apply_remote(space, &log).await.unwrap();
     let seen = bob.event(space, id).await.unwrap();
@@ -295,7 +362,7 @@ async fn an_unreadable_change_in_a_batch_does_not_stop_the_others() {
     );
     assert_eq!(
         bob.cursor(space).await.unwrap(),
-        3,
+        6,
         "the cursor passes the bad entry too"
     );
 }

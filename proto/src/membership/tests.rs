@@ -4,6 +4,7 @@
 use proptest::prelude::*;
 
 use super::*;
+use crate::entry::SpaceKey;
 
 struct Person {
     key: DeviceKey,
@@ -21,10 +22,25 @@ impl Person {
     fn device(&self) -> DeviceId {
         self.key.device_id()
     }
+
+    fn x25519(&self) -> [u8; 32] {
+        self.key.x25519_public()
+    }
 }
 
-/// Alice creates the space; Bob and Carol are added as editors.
+/// The first key of every test space, as Alice made it.
+const FIRST: KeyId = KeyId(1);
+
+fn seal(space: SpaceId, key: KeyId, value: &SpaceKey, to: &DeviceKey) -> KeyShare {
+    KeyShare::seal(space, key, value, to.device_id(), &to.x25519_public()).unwrap()
+}
+
+/// Alice creates the space with key `FIRST`; Bob and Carol are added as editors.
 fn start() -> (SpaceId, Person, Person, Person, Vec<Op>) {
+    start_with(&SpaceKey::generate())
+}
+
+fn start_with(first: &SpaceKey) -> (SpaceId, Person, Person, Person, Vec<Op>) {
     let space = SpaceId::random();
     let (alice, bob, carol) = (Person::new(), Person::new(), Person::new());
     let genesis = Op::sign(
@@ -35,7 +51,9 @@ fn start() -> (SpaceId, Person, Person, Person, Vec<Op>) {
             member: alice.member,
             info: MemberInfo::named("Alice"),
             device: alice.device(),
-            x25519: [0; 32],
+            x25519: alice.x25519(),
+            new_key: FIRST,
+            shares: vec![seal(space, FIRST, first, &alice.key)],
         },
     );
     let mut ops = vec![genesis];
@@ -50,7 +68,8 @@ fn start() -> (SpaceId, Person, Person, Person, Vec<Op>) {
                 info: MemberInfo::named(name),
                 role: Role::Editor,
                 device: who.device(),
-                x25519: [1; 32],
+                x25519: who.x25519(),
+                shares: vec![seal(space, FIRST, first, &who.key)],
             },
         ));
     }
@@ -85,16 +104,17 @@ fn only_admins_change_membership() {
         space,
         &ops,
         &bob.key,
-        OpBody::RemoveMember { member: carol.member },
+        OpBody::RemoveMember {
+            member: carol.member,
+            new_key: KeyId(2),
+            shares: vec![],
+        },
     );
     ops.push(remove.clone());
     let state = Membership::replay(space, &ops);
     assert_eq!(state.role_of(&bob.device()), Some(Role::Editor));
     assert_eq!(state.role_of(&carol.device()), Some(Role::Editor));
-    assert_eq!(
-        state.rejected().get(&promote.id()).map(String::as_str),
-        Some("author is not an admin")
-    );
+    assert_eq!(state.rejected().get(&promote.id()), Some(&Rejection::NotAdmin));
     assert!(state.rejected().contains_key(&remove.id()));
 }
 
@@ -108,7 +128,9 @@ fn a_forged_or_foreign_op_is_rejected() {
         &alice.key,
         SpaceId::random(),
         vec![],
-        OpBody::Revoke { key: bob.device() },
+        OpBody::Revoke {
+            invitation: bob.device(),
+        },
     );
     ops.push(forged.clone());
     ops.push(foreign.clone());
@@ -118,94 +140,139 @@ fn a_forged_or_foreign_op_is_rejected() {
         Some(Role::Editor),
         "the forgery changes nothing"
     );
-    assert!(
-        state
-            .rejected()
-            .get(&forged.id())
-            .is_some_and(|r| r.contains("signature"))
+    assert_eq!(state.rejected().get(&forged.id()), Some(&Rejection::BadSignature));
+    assert_eq!(state.rejected().get(&foreign.id()), Some(&Rejection::OtherSpace));
+}
+
+fn invite(
+    space: SpaceId,
+    ops: &[Op],
+    by: &DeviceKey,
+    role: Role,
+    member: Option<MemberId>,
+) -> (DeviceKey, Op) {
+    let key = DeviceKey::generate();
+    let op = next(
+        space,
+        ops,
+        by,
+        OpBody::Invite {
+            invitation: key.device_id(),
+            x25519: key.x25519_public(),
+            role,
+            member,
+            expires: 0,
+            shares: vec![],
+        },
     );
-    assert!(state.rejected().contains_key(&foreign.id()));
+    (key, op)
+}
+
+fn redeem(space: SpaceId, ops: &[Op], invitation: &DeviceKey, who: &Person) -> Op {
+    next(
+        space,
+        ops,
+        invitation,
+        OpBody::Redeem {
+            member: who.member,
+            info: MemberInfo::named("Maire"),
+            device: who.device(),
+            x25519: who.x25519(),
+        },
+    )
 }
 
 #[test]
 fn an_invitation_is_used_once_and_a_revoked_one_not_at_all() {
-    let (space, alice, _, _, mut ops) = start();
-    let invite = DeviceKey::generate();
+    let first = SpaceKey::generate();
+    let (space, alice, _, _, mut ops) = start_with(&first);
+    let code = DeviceKey::generate();
     ops.push(next(
         space,
         &ops,
         &alice.key,
         OpBody::Invite {
-            key: invite.device_id(),
+            invitation: code.device_id(),
+            x25519: code.x25519_public(),
             role: Role::Validator,
+            member: None,
             expires: 0,
+            shares: vec![seal(space, FIRST, &first, &code)],
         },
     ));
     // The mayor redeems it while Alice is offline: nobody but the invitee signs.
     let mayor = Person::new();
-    let redeem = |who: &Person, ops: &[Op]| {
-        next(
-            space,
-            ops,
-            &invite,
-            OpBody::Redeem {
-                member: who.member,
-                info: MemberInfo::named("Maire"),
-                device: who.device(),
-                x25519: [3; 32],
-            },
-        )
-    };
-    ops.push(redeem(&mayor, &ops));
+    ops.push(redeem(space, &ops, &code, &mayor));
     let intruder = Person::new();
-    let second = redeem(&intruder, &ops);
+    let second = redeem(space, &ops, &code, &intruder);
     ops.push(second.clone());
     let state = Membership::replay(space, &ops);
     assert_eq!(state.role_of(&mayor.device()), Some(Role::Validator));
+    assert!(
+        state.has_key(&mayor.device(), FIRST),
+        "the share sealed to the invitation is the mayor's"
+    );
+    let share = state.shares_to(&code.device_id()).next().unwrap();
+    assert_eq!(share.open(space, &code).unwrap(), first);
     assert_eq!(state.role_of(&intruder.device()), None, "a used code is refused");
     assert_eq!(
-        state.rejected().get(&second.id()).map(String::as_str),
-        Some("invitation already used")
+        state.rejected().get(&second.id()),
+        Some(&Rejection::InvitationUsed)
     );
 
-    let withdrawn = DeviceKey::generate();
-    ops.push(next(
-        space,
-        &ops,
-        &alice.key,
-        OpBody::Invite {
-            key: withdrawn.device_id(),
-            role: Role::Reader,
-            expires: 0,
-        },
-    ));
+    let (withdrawn, op) = invite(space, &ops, &alice.key, Role::Reader, None);
+    ops.push(op);
     ops.push(next(
         space,
         &ops,
         &alice.key,
         OpBody::Revoke {
-            key: withdrawn.device_id(),
+            invitation: withdrawn.device_id(),
         },
     ));
     let late = Person::new();
-    ops.push(next(
-        space,
-        &ops,
-        &withdrawn,
-        OpBody::Redeem {
-            member: late.member,
-            info: MemberInfo::named("X"),
-            device: late.device(),
-            x25519: [4; 32],
-        },
-    ));
+    let refused = redeem(space, &ops, &withdrawn, &late);
+    ops.push(refused.clone());
     let state = Membership::replay(space, &ops);
     assert_eq!(state.role_of(&late.device()), None, "a revoked code is refused");
+    assert_eq!(
+        state.rejected().get(&refused.id()),
+        Some(&Rejection::InvitationRevoked)
+    );
 }
 
 #[test]
-fn removing_a_member_starts_a_new_epoch_and_keeps_their_history() {
-    let (space, alice, bob, _, mut ops) = start();
+fn a_member_invites_a_second_device_of_their_own_only() {
+    let (space, _, bob, carol, mut ops) = start();
+    let (code, op) = invite(space, &ops, &bob.key, Role::Admin, Some(bob.member));
+    ops.push(op);
+    let laptop = Person {
+        key: DeviceKey::generate(),
+        member: bob.member,
+    };
+    ops.push(redeem(space, &ops, &code, &laptop));
+    let state = Membership::replay(space, &ops);
+    assert_eq!(
+        state.role_of(&laptop.device()),
+        Some(Role::Editor),
+        "the device takes its member's role, not the one written in the invitation"
+    );
+    assert_eq!(state.members()[&bob.member].devices.len(), 2);
+    assert_eq!(state.members().len(), 3, "no new member");
+
+    // Carol, an editor, cannot invite a device for Bob, nor a new person.
+    let (_, for_bob) = invite(space, &ops, &carol.key, Role::Editor, Some(bob.member));
+    let (_, person) = invite(space, &ops, &carol.key, Role::Editor, None);
+    ops.extend([for_bob.clone(), person.clone()]);
+    let state = Membership::replay(space, &ops);
+    assert_eq!(state.rejected().get(&for_bob.id()), Some(&Rejection::NotAdmin));
+    assert_eq!(state.rejected().get(&person.id()), Some(&Rejection::NotAdmin));
+}
+
+#[test]
+fn removing_a_member_brings_a_new_key_they_never_get_and_keeps_their_history() {
+    let first = SpaceKey::generate();
+    let (space, alice, bob, carol, mut ops) = start_with(&first);
     assert_eq!(Membership::replay(space, &ops).epoch(), 0);
     // Bob adds his laptop, then is removed.
     let laptop = DeviceKey::generate();
@@ -216,21 +283,52 @@ fn removing_a_member_starts_a_new_epoch_and_keeps_their_history() {
         OpBody::AddDevice {
             member: bob.member,
             device: laptop.device_id(),
-            x25519: [5; 32],
+            x25519: laptop.x25519_public(),
+            shares: vec![seal(space, FIRST, &first, &laptop)],
         },
     ));
     assert_eq!(
         Membership::replay(space, &ops).role_of(&laptop.device_id()),
         Some(Role::Editor)
     );
+    let second = SpaceKey::generate();
+    // A removal that tries to hand the new key to the removed laptop is refused.
+    let leaky = next(
+        space,
+        &ops,
+        &alice.key,
+        OpBody::RemoveMember {
+            member: bob.member,
+            new_key: KeyId(2),
+            shares: vec![seal(space, KeyId(2), &second, &laptop)],
+        },
+    );
+    assert_eq!(
+        Membership::replay(space, &[ops.clone(), vec![leaky.clone()]].concat())
+            .rejected()
+            .get(&leaky.id()),
+        Some(&Rejection::ShareRecipient)
+    );
     ops.push(next(
         space,
         &ops,
         &alice.key,
-        OpBody::RemoveMember { member: bob.member },
+        OpBody::RemoveMember {
+            member: bob.member,
+            new_key: KeyId(2),
+            shares: vec![
+                seal(space, KeyId(2), &second, &alice.key),
+                seal(space, KeyId(2), &second, &carol.key),
+            ],
+        },
     ));
     let state = Membership::replay(space, &ops);
     assert_eq!(state.epoch(), 1);
+    assert_eq!(state.current_key(), Some(KeyId(2)));
+    assert!(state.has_key(&carol.device(), KeyId(2)));
+    assert!(!state.has_key(&laptop.device_id(), KeyId(2)));
+    assert!(state.missing_keys().is_empty());
+    assert!(!state.current_key_exposed());
     assert_eq!(state.role_of(&bob.device()), None);
     assert_eq!(
         state.role_of(&laptop.device_id()),
@@ -251,14 +349,199 @@ fn removing_a_member_starts_a_new_epoch_and_keeps_their_history() {
             member: bob.member,
             device: DeviceKey::generate().device_id(),
             x25519: [6; 32],
+            shares: vec![],
         },
     );
     ops.push(late.clone());
-    assert!(
-        Membership::replay(space, &ops)
-            .rejected()
-            .contains_key(&late.id())
+    assert_eq!(
+        Membership::replay(space, &ops).rejected().get(&late.id()),
+        Some(&Rejection::NotMember)
     );
+}
+
+#[test]
+fn shares_of_unknown_keys_or_reused_key_ids_are_refused() {
+    let (space, alice, bob, _, mut ops) = start();
+    let stray = next(
+        space,
+        &ops,
+        &alice.key,
+        OpBody::Share {
+            shares: vec![seal(space, KeyId(9), &SpaceKey::generate(), &bob.key)],
+        },
+    );
+    let reused = next(
+        space,
+        &ops,
+        &alice.key,
+        OpBody::Rekey {
+            new_key: FIRST,
+            shares: vec![],
+        },
+    );
+    ops.extend([stray.clone(), reused.clone()]);
+    let state = Membership::replay(space, &ops);
+    assert_eq!(state.rejected().get(&stray.id()), Some(&Rejection::UnknownKey));
+    assert_eq!(state.rejected().get(&reused.id()), Some(&Rejection::KeyExists));
+}
+
+/// Two admins, offline from each other: one removes Carol, the other adds Dan. After
+/// both sync, Dan lacks the new key and Carol holds the old one; with two concurrent
+/// removals, a removed device can even hold the current key. Replay says so, and an
+/// admin's `Share` and `Rekey` heal it.
+#[test]
+fn concurrent_removals_and_additions_are_healed() {
+    let first = SpaceKey::generate();
+    let (space, alice, bob, carol, mut ops) = start_with(&first);
+    ops.push(next(space, &ops, &alice.key, set_role(bob.member, Role::Admin)));
+    let common = ops.clone();
+    let k2 = SpaceKey::generate();
+    let remove_carol = next(
+        space,
+        &common,
+        &alice.key,
+        OpBody::RemoveMember {
+            member: carol.member,
+            new_key: KeyId(2),
+            shares: vec![
+                seal(space, KeyId(2), &k2, &alice.key),
+                seal(space, KeyId(2), &k2, &bob.key),
+            ],
+        },
+    );
+    let dan = Person::new();
+    let add_dan = next(
+        space,
+        &common,
+        &bob.key,
+        OpBody::AddMember {
+            member: dan.member,
+            info: MemberInfo::named("Dan"),
+            role: Role::Editor,
+            device: dan.device(),
+            x25519: dan.x25519(),
+            shares: vec![seal(space, FIRST, &first, &dan.key)],
+        },
+    );
+    // Bob, also offline, removes Carol's device too, sealing his own new key to
+    // everyone he still sees: Dan, whom he just added, included.
+    let k3 = SpaceKey::generate();
+    let bob_removes_carol = next(
+        space,
+        &[common.clone(), vec![add_dan.clone()]].concat(),
+        &bob.key,
+        OpBody::RemoveDevice {
+            device: carol.device(),
+            new_key: KeyId(3),
+            shares: vec![
+                seal(space, KeyId(3), &k3, &alice.key),
+                seal(space, KeyId(3), &k3, &bob.key),
+                seal(space, KeyId(3), &k3, &dan.key),
+            ],
+        },
+    );
+    ops.extend([remove_carol, add_dan, bob_removes_carol.clone()]);
+    let state = Membership::replay(space, &ops);
+    assert_eq!(state.role_of(&carol.device()), None);
+    // Whatever the order, Dan, added next to Alice's removal, lacks Alice's key 2.
+    assert!(!state.has_key(&dan.device(), KeyId(2)));
+    let missing = state.missing_keys();
+    assert_eq!(missing.len(), 1, "{missing:?}");
+    assert_eq!(missing[0].0, dan.device());
+
+    let heal = next(
+        space,
+        &ops,
+        &alice.key,
+        OpBody::Share {
+            shares: missing[0]
+                .1
+                .iter()
+                .map(|k| seal(space, *k, if *k == KeyId(2) { &k2 } else { &k3 }, &dan.key))
+                .collect(),
+        },
+    );
+    ops.push(heal);
+    let state = Membership::replay(space, &ops);
+    assert!(state.missing_keys().is_empty());
+    assert!(!state.current_key_exposed());
+}
+
+#[test]
+fn a_current_key_reaching_a_removed_device_is_replaced() {
+    let (space, alice, bob, carol, mut ops) = start();
+    ops.push(next(space, &ops, &alice.key, set_role(bob.member, Role::Admin)));
+    let dan = Person::new();
+    ops.push(next(
+        space,
+        &ops,
+        &alice.key,
+        OpBody::AddMember {
+            member: dan.member,
+            info: MemberInfo::named("Dan"),
+            role: Role::Reader,
+            device: dan.device(),
+            x25519: dan.x25519(),
+            shares: vec![],
+        },
+    ));
+    let with_dan = ops.clone();
+    // Offline from each other, Alice removes Dan and Bob removes Carol; each seals a
+    // new key to everyone they still see, so each key reaches the other's removed
+    // member.
+    let k = |n| (KeyId(n), SpaceKey::generate());
+    let (id_a, key_a) = k(10);
+    let (id_b, key_b) = k(11);
+    let alice_removes_dan = next(
+        space,
+        &with_dan,
+        &alice.key,
+        OpBody::RemoveMember {
+            member: dan.member,
+            new_key: id_a,
+            shares: [&alice.key, &bob.key, &carol.key]
+                .iter()
+                .map(|d| seal(space, id_a, &key_a, d))
+                .collect(),
+        },
+    );
+    let bob_removes_carol = next(
+        space,
+        &with_dan,
+        &bob.key,
+        OpBody::RemoveMember {
+            member: carol.member,
+            new_key: id_b,
+            shares: [&alice.key, &bob.key, &dan.key]
+                .iter()
+                .map(|d| seal(space, id_b, &key_b, d))
+                .collect(),
+        },
+    );
+    ops.extend([alice_removes_dan.clone(), bob_removes_carol.clone()]);
+    let state = Membership::replay(space, &ops);
+    assert_eq!(state.role_of(&dan.device()), None);
+    assert_eq!(state.role_of(&carol.device()), None);
+    assert!(state.applied().contains(&alice_removes_dan.id()));
+    assert!(state.applied().contains(&bob_removes_carol.id()));
+    // Whichever came last, its key reached the other's removed member.
+    assert!(state.current_key_exposed());
+    let (id_c, key_c) = k(12);
+    ops.push(next(
+        space,
+        &ops,
+        &alice.key,
+        OpBody::Rekey {
+            new_key: id_c,
+            shares: [&alice.key, &bob.key]
+                .iter()
+                .map(|d| seal(space, id_c, &key_c, d))
+                .collect(),
+        },
+    ));
+    let state = Membership::replay(space, &ops);
+    assert_eq!(state.current_key(), Some(id_c));
+    assert!(!state.current_key_exposed());
 }
 
 #[test]
