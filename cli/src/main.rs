@@ -96,6 +96,21 @@ enum SpaceCommand {
         /// admin, validator, editor or reader.
         role: Role,
     },
+    /// Lists the invitations of a space (admins see which are used or withdrawn).
+    Invitations {
+        /// The space id (the profile's only space by default).
+        space: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Withdraws an unused invitation: its code is refused from then on.
+    Revoke {
+        /// The space id.
+        space: String,
+        /// The invitation id (from `space invitations`).
+        invitation: String,
+    },
     /// Removes a member, or one device (a lost laptop), from a space. What they wrote
     /// stays; what is written from now on is sealed under a key they never get.
     Remove {
@@ -304,6 +319,35 @@ async fn command(profile: &Profile, space: Option<&str>, command: Command) -> an
                 64 => profile.remove_device(id, member.parse()?).await?,
                 _ => profile.remove_member(id, member.parse()?).await?,
             };
+            publish(profile, &[(id, op)]).await?;
+        }
+        Command::Space(SpaceCommand::Invitations { space: given, json }) => {
+            let id = profile.resolve_space(given.as_deref().or(space)).await?;
+            let invitations = profile.invitations(id).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&invitations)?);
+            } else {
+                for i in invitations {
+                    let state = match (i.used, i.revoked) {
+                        (true, _) => "utilisée",
+                        (_, true) => "retirée",
+                        _ => "ouverte",
+                    };
+                    let what = if i.for_device {
+                        "appareil".to_owned()
+                    } else {
+                        i.role.to_string()
+                    };
+                    println!("{}  {what:<9}  {state:<8}  expire {}", i.id, i.expires);
+                }
+            }
+        }
+        Command::Space(SpaceCommand::Revoke {
+            space: given,
+            invitation,
+        }) => {
+            let id = profile.resolve_space(Some(&given)).await?;
+            let op = profile.revoke(id, invitation.parse()?).await?;
             publish(profile, &[(id, op)]).await?;
         }
         Command::Device(DeviceCommand::Add) => {

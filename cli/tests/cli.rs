@@ -137,3 +137,174 @@ async fn two_profiles_share_an_agenda_through_the_command_line() {
 
     server.shutdown().await;
 }
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// A refusal: non-zero exit, one line on stderr saying why.
+async fn refused(profile: &Path, args: &[&str], why: &str) {
+    let out = bastide(profile, args).await;
+    assert!(!out.ok, "bastide {args:?} should fail");
+    assert!(
+        out.stderr.contains(why) && !out.stderr.contains('\n'),
+        "bastide {args:?}: expected one line with {why:?}, got {:?}",
+        out.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_roles_removals_and_second_devices_through_the_command_line() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::spawn(Config::new(
+        "127.0.0.1:0".parse().unwrap(),
+        data.path().to_path_buf(),
+    ))
+    .await
+    .unwrap();
+    let relay = server.relay_addr().to_string();
+    let profiles: Vec<tempfile::TempDir> = (0..5).map(|_| tempfile::tempdir().unwrap()).collect();
+    let [a, b, c, d, e] = [0, 1, 2, 3, 4].map(|i| profiles[i].path());
+
+    let space = ok(a, &["space", "create", "Élus", "--relay", &relay]).await;
+    let reader_code = ok(
+        a,
+        &[
+            "space",
+            "invite",
+            &space,
+            "--role",
+            "reader",
+            "--expires-days",
+            "3",
+        ],
+    )
+    .await;
+    assert!(reader_code.starts_with("BSTD1-") && !reader_code.contains('\n'));
+    ok(
+        b,
+        &[
+            "space",
+            "join",
+            &reader_code,
+            "--name",
+            "Bruno",
+            "--organisation",
+            "Mairie",
+        ],
+    )
+    .await;
+    let editor_code = ok(a, &["space", "invite", &space, "--role", "editor"]).await;
+    ok(c, &["space", "join", &editor_code, "--name", "Chloé"]).await;
+    refused(
+        d,
+        &["space", "join", &reader_code, "--name", "Denis"],
+        "already used",
+    )
+    .await;
+    let mayor = bastide(a, &["space", "invite", &space, "--role", "mayor"]).await;
+    assert!(
+        !mayor.ok
+            && mayor
+                .stderr
+                .lines()
+                .next()
+                .is_some_and(|l| l.contains("unknown role")),
+        "an unknown role is named on the first line: {}",
+        mayor.stderr
+    );
+    refused(
+        a,
+        &["space", "invite", &space, "--expires-days", "365"],
+        "1 to 90 days",
+    )
+    .await;
+
+    // A withdrawn code is refused.
+    let withdrawn = ok(a, &["space", "invite", &space]).await;
+    let invitations = json(&ok(a, &["space", "invitations", &space, "--json"]).await);
+    let open: Vec<&serde_json::Value> = invitations
+        .as_array()
+        .expect("an array")
+        .iter()
+        .filter(|i| i["used"] == false && i["revoked"] == false)
+        .collect();
+    assert_eq!(open.len(), 1, "one open invitation: {invitations}");
+    ok(a, &["space", "revoke", &space, open[0]["id"].as_str().unwrap()]).await;
+    refused(d, &["space", "join", &withdrawn], "revoked").await;
+
+    ok(a, &["sync"]).await;
+    let members = json(&ok(a, &["space", "members", &space, "--json"]).await);
+    let members = members.as_array().expect("an array");
+    assert_eq!(members.len(), 3);
+    let find = |name: &str| {
+        members
+            .iter()
+            .find(|m| m["name"] == name)
+            .unwrap_or_else(|| panic!("{name} is listed"))
+            .clone()
+    };
+    let (bruno, chloe) = (find("Bruno"), find("Chloé"));
+    assert_eq!(bruno["role"], "reader");
+    assert_eq!(bruno["organisation"], "Mairie");
+    assert_eq!(bruno["devices"].as_array().map(Vec::len), Some(1));
+    assert_eq!(chloe["role"], "editor");
+    let me = members
+        .iter()
+        .find(|m| m["isMe"] == true)
+        .expect("the admin is listed as me");
+    assert_eq!(me["role"], "admin");
+    let (bruno_id, chloe_id, me_id) = (
+        bruno["id"].as_str().unwrap().to_owned(),
+        chloe["id"].as_str().unwrap().to_owned(),
+        me["id"].as_str().unwrap().to_owned(),
+    );
+
+    // A reader cannot write; a non-admin cannot change roles; the last admin stays.
+    let add = [
+        "agenda",
+        "add",
+        "Permanence",
+        "--start",
+        "2026-12-01T09:00:00+01:00",
+        "--end",
+        "2026-12-01T10:00:00+01:00",
+    ];
+    refused(b, &add, "reader").await;
+    refused(c, &["space", "role", &space, &chloe_id, "admin"], "not an admin").await;
+    refused(
+        a,
+        &["space", "role", &space, &me_id, "reader"],
+        "at least one admin",
+    )
+    .await;
+
+    // Promoted, Bruno writes.
+    ok(a, &["space", "role", &space, &bruno_id, "editor"]).await;
+    ok(b, &["sync"]).await;
+    ok(b, &add).await;
+    ok(b, &["sync"]).await;
+
+    // Chloé is removed: her next sync says so.
+    ok(a, &["space", "remove", &space, &chloe_id]).await;
+    refused(c, &["sync"], "not a member").await;
+
+    // Bruno adds his laptop, which reads the agenda as him.
+    let device_code = ok(b, &["device", "add"]).await;
+    assert!(device_code.starts_with("BSTD1-") && !device_code.contains('\n'));
+    assert_eq!(ok(e, &["device", "join", &device_code]).await, space);
+    let listed = json(&ok(e, &["agenda", "list", "--json"]).await);
+    assert_eq!(listed.as_array().map(Vec::len), Some(1));
+    refused(d, &["device", "join", &device_code], "already used").await;
+    refused(d, &["space", "join", &device_code], "second device").await;
+    ok(a, &["sync"]).await;
+    let members = json(&ok(a, &["space", "members", &space, "--json"]).await);
+    let bruno = members
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["name"] == "Bruno"))
+        .expect("Bruno is listed")
+        .clone();
+    assert_eq!(bruno["devices"].as_array().map(Vec::len), Some(2));
+
+    server.shutdown().await;
+}

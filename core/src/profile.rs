@@ -762,7 +762,7 @@ impl Profile {
                 match self.sync_space(&connection, space, &mut report).await {
                     Ok(()) => {}
                     Err(error @ Error::NotMember(_)) => {
-                        tracing::warn!(%space, %error, "space not synced");
+                        tracing::info!(%space, %error, "space not synced");
                         failure.get_or_insert(error);
                     }
                     Err(error) => {

@@ -328,14 +328,18 @@ impl Profile {
                 Ok(info) => joined.push(info),
                 Err(Error::AlreadyMember(_)) => {}
                 Err(error) => {
-                    tracing::warn!(space = %target.space, %error, "could not join as a second device");
+                    tracing::info!(space = %target.space, %error, "could not join as a second device");
                     first_error.get_or_insert(error);
                 }
             }
         }
         match (joined.is_empty(), first_error) {
             (true, Some(error)) => Err(error),
-            _ => Ok(joined),
+            (false, Some(error)) => {
+                tracing::warn!(%error, joined = joined.len(), "joined some spaces only");
+                Ok(joined)
+            }
+            (_, None) => Ok(joined),
         }
     }
 

@@ -366,3 +366,167 @@ async fn an_unreadable_change_in_a_batch_does_not_stop_the_others() {
         "the cursor passes the bad entry too"
     );
 }
+
+fn op_record(seq: u64, op: &bastide_proto::membership::Op) -> LogEntry {
+    LogEntry {
+        seq,
+        record: Record::Op(op.to_bytes()),
+    }
+}
+
+/// A client judges each entry by the membership the log describes just before it, as
+/// the relay did: an editor demoted at seq 5 wrote validly at 4, not at 6. Entries from
+/// outsiders and forged ops change nothing.
+#[tokio::test]
+async fn remote_entries_are_judged_by_the_log_before_them() {
+    use bastide_proto::membership::{Op, OpBody, Role};
+    let (space, key, all) = replicas(3).await;
+    let [(_a, alice), (_b, bob), (_c, carol)] = <[_; 3]>::try_from(all).ok().unwrap();
+    let bob_member = alice
+        .members(space)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.name == "Replica 1")
+        .unwrap()
+        .id
+        .parse()
+        .unwrap();
+
+    bob.add_event(space, input("Avant")).await.unwrap();
+    let before = drain(&bob, space).await;
+    alice.set_role(space, bob_member, Role::Reader).await.unwrap();
+    let demotion = drain(&alice, space).await;
+    // Bob, not yet told, writes again; the relay would refuse it, a forger replays it.
+    bob.add_event(space, input("Après")).await.unwrap();
+    let after = drain(&bob, space).await;
+    let stranger = DeviceKey::generate();
+    // A device outside the space that somehow has the space key (a former member's
+    // copy): its entry opens, but its author could not write.
+    let outsider_change = {
+        let mut doc = AutoCommit::new();
+        agenda::write(
+            &mut doc,
+            &input("Intrus").check().unwrap(),
+            "Intrus",
+            OffsetDateTime::now_utc(),
+        )
+        .unwrap();
+        Entry::seal(
+            &stranger,
+            space,
+            ItemId::random(),
+            EntryKind::Change,
+            FIRST,
+            &key,
+            &doc.save(),
+        )
+        .unwrap()
+        .to_bytes()
+    };
+    let mut forged = Op::sign(
+        &bob.device,
+        space,
+        vec![],
+        OpBody::SetRole {
+            member: bob_member,
+            role: Role::Admin,
+        },
+    )
+    .to_bytes();
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+
+    let log = vec![
+        entry(4, before[0].clone()),
+        LogEntry {
+            seq: 5,
+            record: Record::Op(demotion[0].clone()),
+        },
+        entry(6, after[0].clone()),
+        entry(7, outsider_change),
+        LogEntry {
+            seq: 8,
+            record: Record::Op(forged),
+        },
+    ];
+    carol.apply_remote(space, &log).await.unwrap();
+    let titles: Vec<String> = carol
+        .events(space)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.title)
+        .collect();
+    assert_eq!(titles, vec!["Avant"], "only the entry Bob could write is applied");
+    let roles: Vec<(String, Role)> = carol
+        .members(space)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.name, m.role))
+        .collect();
+    assert!(roles.contains(&("Replica 1".into(), Role::Reader)), "{roles:?}");
+    assert_eq!(carol.cursor(space).await.unwrap(), 8);
+}
+
+/// An entry sealed under a key this device does not hold yet waits, and is applied
+/// when a share of that key arrives.
+#[tokio::test]
+async fn an_entry_under_a_key_not_yet_shared_waits_for_it() {
+    use bastide_proto::membership::{Op, OpBody};
+    let (space, _, all) = replicas(3).await;
+    let [(_a, alice), (_b, bob), (_c, carol)] = <[_; 3]>::try_from(all).ok().unwrap();
+    let seal = |key_id, key: &SpaceKey, to: &Profile| {
+        bastide_proto::KeyShare::seal(space, key_id, key, to.device_id(), &to.device.x25519_public()).unwrap()
+    };
+    // Alice replaces the key, sharing it with Bob and herself only (as an admin who
+    // had not yet seen Carol join would).
+    let (second, second_key) = (KeyId(2), SpaceKey::generate());
+    let known = {
+        let _write = alice.write.lock().await;
+        alice.members_locked(space).await.unwrap().state.heads()
+    };
+    let rekey = Op::sign(
+        &alice.device,
+        space,
+        known,
+        OpBody::Rekey {
+            new_key: second,
+            shares: vec![seal(second, &second_key, &alice), seal(second, &second_key, &bob)],
+        },
+    );
+    alice.apply_remote(space, &[op_record(4, &rekey)]).await.unwrap();
+    alice
+        .add_event(space, input("Sous la nouvelle clé"))
+        .await
+        .unwrap();
+    let written = drain(&alice, space).await;
+    assert_eq!(Entry::from_bytes(&written[0]).unwrap().header.key, second);
+
+    carol
+        .apply_remote(space, &[op_record(4, &rekey), entry(5, written[0].clone())])
+        .await
+        .unwrap();
+    assert!(
+        carol.events(space).await.unwrap().is_empty(),
+        "Carol cannot open it yet"
+    );
+    let share = Op::sign(
+        &alice.device,
+        space,
+        vec![rekey.id()],
+        OpBody::Share {
+            shares: vec![seal(second, &second_key, &carol)],
+        },
+    );
+    carol.apply_remote(space, &[op_record(6, &share)]).await.unwrap();
+    let titles: Vec<String> = carol
+        .events(space)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.title)
+        .collect();
+    assert_eq!(titles, vec!["Sous la nouvelle clé"]);
+}
