@@ -52,6 +52,8 @@ enum SpaceCommand {
         /// The relay address printed by `bastide-relay serve` (quic://HOST:PORT#FINGERPRINT).
         #[arg(long, env = "BASTIDE_RELAY")]
         relay: String,
+        #[command(flatten)]
+        me: WhoArgs,
     },
     /// Prints a one-time invitation code to a space, for a new person with a role
     /// (admins only). The code works once the invitation has reached the relay.
@@ -69,15 +71,8 @@ enum SpaceCommand {
     Join {
         /// The code (BSTD1-...).
         code: String,
-        /// Your full name, as the other members will see it (default: the profile's).
-        #[arg(long)]
-        name: Option<String>,
-        /// Your organisation (commune, office...).
-        #[arg(long, default_value = "")]
-        organisation: String,
-        /// Your function (secrétaire de mairie, maire...).
-        #[arg(long, default_value = "")]
-        function: String,
+        #[command(flatten)]
+        me: WhoArgs,
     },
     /// Lists the members of a space, with their roles and devices.
     Members {
@@ -127,6 +122,30 @@ enum SpaceCommand {
     },
 }
 
+/// Who you are in a space you create or join.
+#[derive(Args)]
+struct WhoArgs {
+    /// Your full name, as the other members will see it (default: the profile's).
+    #[arg(long = "name", default_value = "")]
+    member_name: String,
+    /// Your organisation (commune, office...).
+    #[arg(long, default_value = "")]
+    organisation: String,
+    /// Your function (secrétaire de mairie, maire...).
+    #[arg(long, default_value = "")]
+    function: String,
+}
+
+impl From<WhoArgs> for MemberInfo {
+    fn from(who: WhoArgs) -> Self {
+        Self {
+            name: who.member_name,
+            organisation: who.organisation,
+            function: who.function,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum DeviceCommand {
     /// Prints a one-time code (valid a week) that makes another computer a device of
@@ -167,6 +186,14 @@ enum AgendaCommand {
     Restore {
         /// Event id.
         id: String,
+    },
+    /// Who changed an event and when, newest first (from the signed changes).
+    History {
+        /// Event id.
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Lists events by start.
     List {
@@ -256,8 +283,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn command(profile: &Profile, space: Option<&str>, command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Space(SpaceCommand::Create { name, relay }) => {
-            let created = profile.create_space(&name, &relay).await?;
+        Command::Space(SpaceCommand::Create { name, relay, me }) => {
+            let created = profile.create_space_as(&name, &relay, me.into()).await?;
             println!("{}", created.id);
         }
         Command::Space(SpaceCommand::Invite {
@@ -270,18 +297,8 @@ async fn command(profile: &Profile, space: Option<&str>, command: Command) -> an
             publish(profile, &[(id, op)]).await?;
             println!("{code}");
         }
-        Command::Space(SpaceCommand::Join {
-            code,
-            name,
-            organisation,
-            function,
-        }) => {
-            let info = MemberInfo {
-                name: name.unwrap_or_default(),
-                organisation,
-                function,
-            };
-            let joined = profile.join(&code, info).await?;
+        Command::Space(SpaceCommand::Join { code, me }) => {
+            let joined = profile.join(&code, me.into()).await?;
             println!("{}", joined.id);
         }
         Command::Space(SpaceCommand::Members { space: given, json }) => {
@@ -435,6 +452,21 @@ async fn agenda(profile: &Profile, space: Option<&str>, command: AgendaCommand) 
         }
         AgendaCommand::Restore { id } => {
             profile.restore_event(space, id.parse()?).await?;
+        }
+        AgendaCommand::History { id, json } => {
+            let history = profile.history(space, id.parse()?).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&history)?);
+            } else {
+                for h in history {
+                    let who = if h.author.is_empty() {
+                        &h.device[..8]
+                    } else {
+                        &h.author
+                    };
+                    println!("{}  {who}", h.at);
+                }
+            }
         }
         AgendaCommand::List { json, trash } => {
             let events = if trash {

@@ -166,7 +166,21 @@ async fn members_roles_removals_and_second_devices_through_the_command_line() {
     let profiles: Vec<tempfile::TempDir> = (0..5).map(|_| tempfile::tempdir().unwrap()).collect();
     let [a, b, c, d, e] = [0, 1, 2, 3, 4].map(|i| profiles[i].path());
 
-    let space = ok(a, &["space", "create", "Élus", "--relay", &relay]).await;
+    let space = ok(
+        a,
+        &[
+            "space",
+            "create",
+            "Élus",
+            "--relay",
+            &relay,
+            "--name",
+            "Anne",
+            "--function",
+            "Secrétaire",
+        ],
+    )
+    .await;
     let reader_code = ok(
         a,
         &[
@@ -254,6 +268,10 @@ async fn members_roles_removals_and_second_devices_through_the_command_line() {
         .find(|m| m["isMe"] == true)
         .expect("the admin is listed as me");
     assert_eq!(me["role"], "admin");
+    assert_eq!(
+        (&me["name"], &me["function"]),
+        (&"Anne".into(), &"Secrétaire".into())
+    );
     let (bruno_id, chloe_id, me_id) = (
         bruno["id"].as_str().unwrap().to_owned(),
         chloe["id"].as_str().unwrap().to_owned(),
@@ -282,8 +300,11 @@ async fn members_roles_removals_and_second_devices_through_the_command_line() {
     // Promoted, Bruno writes.
     ok(a, &["space", "role", &space, &bruno_id, "editor"]).await;
     ok(b, &["sync"]).await;
-    ok(b, &add).await;
+    let event = ok(b, &add).await;
     ok(b, &["sync"]).await;
+    ok(a, &["sync"]).await;
+    let history = json(&ok(a, &["agenda", "history", &event, "--json"]).await);
+    assert_eq!(history[0]["author"], "Bruno", "{history}");
 
     // Chloé is removed: her next sync says so.
     ok(a, &["space", "remove", &space, &chloe_id]).await;

@@ -228,6 +228,11 @@ fn get_bool(doc: &AutoCommit, key: &str) -> Option<bool> {
     }
 }
 
+/// When the document says it was last changed (RFC 3339, UTC), if it says.
+pub(crate) fn updated_at(doc: &AutoCommit) -> Option<String> {
+    get_str(doc, "updated_at")
+}
+
 /// The kind an item document declares, if any.
 pub(crate) fn kind_of(doc: &AutoCommit) -> Option<String> {
     get_str(doc, "type")

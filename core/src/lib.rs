@@ -37,7 +37,7 @@ pub mod sync;
 pub use agenda::{Event, EventInput};
 pub use error::{Code, Error};
 pub use members::{InvitationView, MemberView};
-pub use profile::{Changed, ChangedItem, OpOutcome, Profile, SpaceInfo, SyncReport};
+pub use profile::{Changed, ChangedItem, HistoryEntry, OpOutcome, Profile, SpaceInfo, SyncReport};
 pub use store::DB_FILE;
 
 pub use bastide_proto::membership::{MemberInfo, Role};

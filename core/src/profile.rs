@@ -47,6 +47,20 @@ pub struct SpaceInfo {
     pub relay: String,
 }
 
+/// One change to an item, as its signed entry says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntry {
+    /// The author's name in the space ("" if the device is unknown here).
+    pub author: String,
+    /// The device that signed the change (hex).
+    pub device: String,
+    /// When, as the author's change records it (RFC 3339, UTC).
+    pub at: String,
+    /// This profile's own change.
+    pub mine: bool,
+}
+
 /// Items changed, locally or by others.
 #[derive(Clone, Debug)]
 pub struct Changed {
@@ -362,6 +376,39 @@ impl Profile {
             .ok_or_else(|| Error::ItemNotFound(id.to_string()))
     }
 
+    /// Who changed an item and when, newest first, by the devices that signed the
+    /// changes and the names the membership log gives them.
+    pub async fn history(&self, space: SpaceId, id: ItemId) -> Result<Vec<HistoryEntry>, Error> {
+        self.event(space, id).await?;
+        let rows: Vec<(Vec<u8>, String)> =
+            sqlx::query_as("SELECT author, at FROM item_history WHERE item = ? ORDER BY ord DESC")
+                .bind(id.0.as_slice())
+                .fetch_all(&self.pool)
+                .await?;
+        let members = {
+            let _write = self.write.lock().await;
+            self.members_locked(space).await?
+        };
+        let me = self.device_id();
+        Ok(rows
+            .into_iter()
+            .filter_map(|(author, at)| {
+                let device = DeviceId(author.try_into().ok()?);
+                let author = members
+                    .state
+                    .member_of(&device)
+                    .map(|(_, m)| m.info.name.clone())
+                    .unwrap_or_default();
+                Some(HistoryEntry {
+                    author,
+                    device: device.to_string(),
+                    at,
+                    mine: device == me,
+                })
+            })
+            .collect())
+    }
+
     /// Rebuilds every projection from the item documents.
     pub async fn rebuild_projections(&self) -> Result<usize, Error> {
         let _write = self.write.lock().await;
@@ -446,6 +493,7 @@ impl Profile {
             .execute(&mut *tx)
             .await?;
         agenda::project(&mut tx, space, id, &event).await?;
+        record_history(&mut tx, id, &self.device_id(), None, &event.updated_at).await?;
         tx.commit().await?;
         self.items.keep(id, item);
         self.outbox.send_modify(|n| *n += 1);
@@ -673,14 +721,17 @@ impl Profile {
                     slot.insert(loaded)
                 }
             };
-            incoming.arrived.push((seq, body));
+            incoming.arrived.push((seq, author, body));
             incoming.author = author;
         }
         let mut applied = 0;
         let mut changed = Vec::new();
         let mut touched = Vec::with_capacity(docs.len());
         for (id, mut incoming) in docs {
-            applied += incoming.apply();
+            for (seq, author, at) in incoming.apply() {
+                applied += 1;
+                record_history(&mut tx, id, &author, Some(seq), &at).await?;
+            }
             incoming.keep_pending(&mut tx, id).await?;
             let item = &mut incoming.item;
             item.kind = agenda::kind_of(&item.doc).unwrap_or_else(|| "unknown".into());
@@ -689,11 +740,18 @@ impl Profile {
             if item.kind == agenda::KIND {
                 let event = agenda::read(&item.doc, space, id);
                 agenda::project(&mut tx, space, id, &event).await?;
+                // The name the membership log gives the signing device, not the one
+                // written inside the document.
+                let by = members
+                    .state
+                    .member_of(&incoming.author)
+                    .map(|(_, m)| m.info.name.clone())
+                    .unwrap_or(event.updated_by);
                 changed.push(ChangedItem {
                     id,
                     created: incoming.created,
                     title: event.title,
-                    by: event.updated_by,
+                    by,
                     author: incoming.author,
                 });
             }
@@ -888,8 +946,9 @@ struct Incoming {
     author: DeviceId,
     /// Every change body fed to the document in this transaction, pending ones included.
     bodies: Vec<Vec<u8>>,
-    /// Bodies received in this batch, with their sequence numbers, not yet applied.
-    arrived: Vec<(u64, Vec<u8>)>,
+    /// Bodies received in this batch, with their sequence numbers and authors, not
+    /// yet applied.
+    arrived: Vec<(u64, DeviceId, Vec<u8>)>,
 }
 
 impl Incoming {
@@ -940,13 +999,15 @@ impl Incoming {
 
     /// Applies the bodies that arrived, one at a time: Automerge skips what follows an
     /// unreadable chunk in one call (a "partial load"), so concatenating them would let
-    /// one bad entry hide the good ones after it. Returns how many were fed.
-    fn apply(&mut self) -> usize {
-        let mut applied = 0;
-        for (seq, body) in std::mem::take(&mut self.arrived) {
+    /// one bad entry hide the good ones after it. Returns, for each body fed, its
+    /// sequence number, author, and the change time the document then records.
+    fn apply(&mut self) -> Vec<(u64, DeviceId, String)> {
+        let mut applied = Vec::new();
+        for (seq, author, body) in std::mem::take(&mut self.arrived) {
             match self.item.doc.load_incremental(&body) {
                 Ok(_) => {
-                    applied += 1;
+                    let at = agenda::updated_at(&self.item.doc).unwrap_or_else(now_text);
+                    applied.push((seq, author, at));
                     self.bodies.push(body);
                 }
                 Err(error) => tracing::warn!(seq, %error, "entry with unreadable changes skipped"),
@@ -974,6 +1035,23 @@ impl Incoming {
         }
         Ok(())
     }
+}
+
+async fn record_history(
+    conn: &mut SqliteConnection,
+    item: ItemId,
+    author: &DeviceId,
+    seq: Option<u64>,
+    at: &str,
+) -> Result<(), Error> {
+    sqlx::query("INSERT INTO item_history (item, author, seq, at) VALUES (?, ?, ?, ?)")
+        .bind(item.0.as_slice())
+        .bind(author.0.as_slice())
+        .bind(seq.and_then(|s| i64::try_from(s).ok()))
+        .bind(at)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 pub(crate) fn now_text() -> String {

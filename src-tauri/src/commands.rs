@@ -1,7 +1,9 @@
 //! Tauri commands: one call into core each, errors as `{code, message}`.
 
 use bastide_core::live::SyncStatus;
-use bastide_core::{Code, Event, EventInput, ItemId, MemberInfo, MemberView, Role, SpaceId, SpaceInfo};
+use bastide_core::{
+    Code, Event, EventInput, HistoryEntry, ItemId, MemberInfo, MemberView, Role, SpaceId, SpaceInfo,
+};
 use serde::ser::SerializeStruct;
 use tauri::State;
 use tracing::instrument;
@@ -69,8 +71,9 @@ pub(crate) async fn create_space(
     state: State<'_, AppState>,
     name: String,
     relay: String,
+    me: MemberInfo,
 ) -> Result<SpaceInfo> {
-    Ok(state.profile.create_space(&name, &relay).await?)
+    Ok(state.profile.create_space_as(&name, &relay, me).await?)
 }
 
 #[tauri::command]
@@ -199,6 +202,16 @@ pub(crate) async fn restore_event(state: State<'_, AppState>, space: String, id:
         .restore_event(space_id(&space)?, item_id(&id)?)
         .await?;
     Ok(())
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn item_history(
+    state: State<'_, AppState>,
+    space: String,
+    id: String,
+) -> Result<Vec<HistoryEntry>> {
+    Ok(state.profile.history(space_id(&space)?, item_id(&id)?).await?)
 }
 
 #[tauri::command]

@@ -89,6 +89,7 @@ pub fn run() {
             commands::update_event,
             commands::delete_event,
             commands::restore_event,
+            commands::item_history,
             commands::sync_status,
         ])
         .run(tauri::generate_context!());

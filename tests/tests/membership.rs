@@ -118,6 +118,19 @@ async fn newcomers_join_and_read_while_the_admin_is_offline() -> anyhow::Result<
         titles(&carol, space).await?,
         vec!["Commission finances", "Conseil municipal"]
     );
+    // Who wrote it comes from the signed entry and the membership log.
+    let commission = carol
+        .profile
+        .events(space)
+        .await?
+        .into_iter()
+        .find(|e| e.title == "Commission finances")
+        .ok_or_else(|| anyhow::anyhow!("listed"))?;
+    let history = carol.profile.history(space, commission.id.parse()?).await?;
+    assert_eq!(history.len(), 1, "{history:?}");
+    assert_eq!(history[0].author, "Bernard Martin");
+    assert_eq!(history[0].device, bob.device_key()?.device_id().to_string());
+    assert!(!history[0].mine);
 
     let members = carol.profile.members(space).await?;
     assert_eq!(members.len(), 3);

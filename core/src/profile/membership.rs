@@ -148,16 +148,37 @@ impl Profile {
         }
     }
 
-    fn my_info(&self) -> MemberInfo {
-        MemberInfo::named(&self.display_name)
+    /// `info` trimmed, with the profile's name if it gives none.
+    fn member_info(&self, info: &MemberInfo) -> MemberInfo {
+        let trim = |s: &str| s.trim().to_owned();
+        let name = match trim(&info.name) {
+            empty if empty.is_empty() => self.display_name.clone(),
+            given => given,
+        };
+        MemberInfo {
+            name,
+            organisation: trim(&info.organisation),
+            function: trim(&info.function),
+        }
     }
 
     // ----- spaces -----
 
-    /// Creates a space on `relay` with this device's person as its first admin. The
-    /// relay must be reachable and present the pinned certificate; nothing is stored
-    /// otherwise.
+    /// Creates a space on `relay` with this device's person as its first admin, known
+    /// as the profile's name. The relay must be reachable and present the pinned
+    /// certificate; nothing is stored otherwise.
     pub async fn create_space(&self, name: &str, relay: &str) -> Result<SpaceInfo, Error> {
+        self.create_space_as(name, relay, MemberInfo::default()).await
+    }
+
+    /// [`Profile::create_space`], the creator presenting themself as `creator` (the
+    /// profile's name if `creator.name` is empty).
+    pub async fn create_space_as(
+        &self,
+        name: &str,
+        relay: &str,
+        creator: MemberInfo,
+    ) -> Result<SpaceInfo, Error> {
         let name = name.trim();
         if name.is_empty() {
             return Err(Error::InvalidInput("the space name is empty".into()));
@@ -176,7 +197,7 @@ impl Profile {
             vec![],
             OpBody::Genesis {
                 member,
-                info: self.my_info(),
+                info: self.member_info(&creator),
                 device: me,
                 x25519,
                 new_key: key_id,
@@ -235,7 +256,7 @@ impl Profile {
     /// Joins the space an invitation code opens, as a new member presenting `info`
     /// (the profile's name if `info.name` is empty). The relay must accept the
     /// invitation; nothing is stored otherwise.
-    pub async fn join(&self, code: &str, mut info: MemberInfo) -> Result<SpaceInfo, Error> {
+    pub async fn join(&self, code: &str, info: MemberInfo) -> Result<SpaceInfo, Error> {
         let invitation = Invitation::decode(code, OffsetDateTime::now_utc())?;
         if invitation.is_device() {
             return Err(Error::InvalidInvitation(
@@ -245,10 +266,7 @@ impl Profile {
         let [target] = invitation.spaces.as_slice() else {
             return Err(Error::InvalidInvitation("it opens more than one space"));
         };
-        info.name = info.name.trim().to_owned();
-        if info.name.is_empty() {
-            info.name = self.display_name.clone();
-        }
+        let info = self.member_info(&info);
         self.redeem(&invitation, target, MemberId::random(), info).await
     }
 
