@@ -183,14 +183,17 @@ async fn a_used_expired_or_revoked_code_is_refused() -> anyhow::Result<()> {
 
     // A revoked one.
     let (withdrawn, _) = alice.profile.invite(space, Role::Reader, 7).await?;
-    let open = alice
-        .profile
-        .invitations(space)
-        .await?
-        .into_iter()
-        .find(|i| !i.used)
-        .ok_or_else(|| anyhow::anyhow!("the new invitation is listed"))?;
-    alice.profile.revoke(space, open.id.parse()?).await?;
+    let withdrawn_id = Invitation::decode(&withdrawn, time::OffsetDateTime::now_utc())?
+        .key()
+        .device_id();
+    let listed = alice.profile.invitations(space).await?;
+    assert!(
+        listed
+            .iter()
+            .any(|i| i.id == withdrawn_id.to_string() && !i.used && !i.revoked),
+        "the new invitation is listed as open: {listed:?}"
+    );
+    alice.profile.revoke(space, withdrawn_id).await?;
     alice.profile.sync_once().await?;
     let revoked = carol
         .profile
@@ -652,5 +655,55 @@ async fn a_second_device_joins_every_space_and_a_lost_one_is_removed() -> anyhow
     })
     .await;
     seen?;
+    Ok(())
+}
+
+/// Alice, offline, removes Carol and seals a new key to everyone she knows; meanwhile
+/// Bob, the other admin, brings Dan in. Once both are back, Dan lacks Alice's new key:
+/// an admin's client notices on its next sync and shares it, and Dan reads what Alice
+/// wrote under it, nothing lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_missed_during_concurrent_changes_reaches_the_newcomer() -> anyhow::Result<()> {
+    let relay = TestRelay::start().await?;
+    let (alice, space) = create(&relay, "Pays — agents").await?;
+    let bob = invite_and_join(&alice, space, Role::Admin, "Bob").await?;
+    let _carol = invite_and_join(&alice, space, Role::Editor, "Carol").await?;
+    alice.profile.sync_once().await?;
+    let carol_member = member_id(&alice, space, "Carol").await?;
+
+    // Alice, offline: removes Carol, writes under the new key.
+    alice.profile.remove_member(space, carol_member).await?;
+    alice
+        .profile
+        .add_event(
+            space,
+            event("Après le départ de Carol", "2026-12-10T10:00:00+01:00"),
+        )
+        .await?;
+    // Bob, online: invites Dan, who joins at once.
+    bob.profile.sync_once().await?;
+    let dan = invite_and_join(&bob, space, Role::Editor, "Dan").await?;
+
+    // Alice comes back: her removal and entry reach the relay; Dan cannot open it yet.
+    alice.profile.sync_once().await?;
+    dan.profile.sync_once().await?;
+    let state = relay_membership(&relay, space).await?;
+    let dan_device = dan.device_key()?.device_id();
+    let current = state.current_key().ok_or_else(|| anyhow::anyhow!("a key"))?;
+    if !state.has_key(&dan_device, current) {
+        assert!(
+            titles(&dan, space).await?.is_empty(),
+            "the entry waits for its key"
+        );
+    }
+
+    // Any admin's next sync repairs it; Dan's next sync reads the entry.
+    bob.profile.sync_once().await?;
+    alice.profile.sync_once().await?;
+    dan.profile.sync_once().await?;
+    let state = relay_membership(&relay, space).await?;
+    assert!(state.missing_keys().is_empty(), "{:?}", state.missing_keys());
+    assert!(!state.current_key_exposed());
+    assert_eq!(titles(&dan, space).await?, vec!["Après le départ de Carol"]);
     Ok(())
 }
