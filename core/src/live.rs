@@ -241,6 +241,7 @@ async fn read_loop(board: Arc<Board>, space: SpaceId, mut subscription: Subscrip
                 if caught_up {
                     // Repairs only once the whole log is in: a partial view would see
                     // problems other admins have already fixed.
+                    board.profile.reseal_stranded(space).await?;
                     board.profile.heal(space).await?;
                 }
                 board.synced();
@@ -248,6 +249,7 @@ async fn read_loop(board: Arc<Board>, space: SpaceId, mut subscription: Subscrip
             }
             Some(RelayMsg::CaughtUp { .. }) => {
                 caught_up = true;
+                board.profile.reseal_stranded(space).await?;
                 board.profile.heal(space).await?;
                 board.synced();
                 board.publish().await;

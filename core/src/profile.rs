@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use automerge::{ActorId, AutoCommit, ChangeHash};
-use bastide_proto::membership::Op;
+use bastide_proto::membership::{Op, Rejection};
 use bastide_proto::wire::{ErrorCode, LogEntry, PushResult, Record, Refusal, RelayMsg};
 use bastide_proto::{
     DeviceId, DeviceKey, Entry, EntryId, EntryKind, ItemId, KeyId, MemberId, RelayAddr, SpaceId, SpaceKey,
@@ -553,6 +553,7 @@ impl Profile {
         let mut tx = self.begin_write().await?;
         let mut outcome = Acknowledged::default();
         let mut ops_changed = false;
+        let mut reseal: Vec<Vec<u8>> = Vec::new();
         for result in results {
             match result {
                 PushResult::Stored { id, seq } => {
@@ -586,8 +587,19 @@ impl Profile {
                             .insert(*id, (*refusal, reason.clone()));
                     }
                     outcome.refused.push((op, *refusal, reason.clone()));
-                    // An entry's change stays in the local document; only its upload
-                    // is dropped.
+                    if *refusal == Refusal::Membership(Rejection::UnknownKey) {
+                        // Sealed under a key from an op of ours the relay refused: set
+                        // aside below, to be sealed again under a key the space has.
+                        let row: Option<(Vec<u8>,)> =
+                            sqlx::query_as("SELECT bytes FROM outbox WHERE id = ? AND kind = ?")
+                                .bind(id.0.as_slice())
+                                .bind(OUTBOX_ENTRY)
+                                .fetch_optional(&mut *tx)
+                                .await?;
+                        reseal.extend(row.map(|(bytes,)| bytes));
+                    }
+                    // Otherwise an entry's change stays in the local document; only its
+                    // upload is dropped.
                     sqlx::query("DELETE FROM outbox WHERE id = ?")
                         .bind(id.0.as_slice())
                         .execute(&mut *tx)
@@ -595,11 +607,117 @@ impl Profile {
                 }
             }
         }
+        if !reseal.is_empty() || outcome.refused.iter().any(|(op, _, _)| *op) {
+            self.strand(&mut tx, space, reseal).await?;
+        }
         tx.commit().await?;
         if ops_changed {
             self.forget_members(space);
         }
         Ok(outcome)
+    }
+
+    /// Sets aside changes sealed under a key the space will never have: `refused`
+    /// entries, and those still waiting, sealed under a key from an op of ours the
+    /// relay refused. They are opened (with the keys the refused ops brought) and kept
+    /// in `stranded` until [`Profile::reseal_stranded`] seals them again. The caller
+    /// holds `self.write` and has removed the refused ops in `conn`, not yet committed.
+    async fn strand(
+        &self,
+        conn: &mut SqliteConnection,
+        space: SpaceId,
+        refused: Vec<Vec<u8>>,
+    ) -> Result<(), Error> {
+        // The committed state still has the refused ops and their keys.
+        let before = self.members_locked(space).await?;
+        let ops = members::load_ops(conn, space).await?;
+        let after = self.build_members(conn, space, ops).await?;
+        let mut entries = refused;
+        let waiting: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT ord, bytes FROM outbox WHERE space = ? AND kind = ? AND acked_seq IS NULL ORDER BY ord",
+        )
+        .bind(space.0.as_slice())
+        .bind(OUTBOX_ENTRY)
+        .fetch_all(&mut *conn)
+        .await?;
+        for (ord, bytes) in waiting {
+            let stranded =
+                Entry::from_bytes(&bytes).is_ok_and(|e| !after.state.keys().contains(&e.header.key));
+            if stranded {
+                sqlx::query("DELETE FROM outbox WHERE ord = ?")
+                    .bind(ord)
+                    .execute(&mut *conn)
+                    .await?;
+                entries.push(bytes);
+            }
+        }
+        for bytes in entries {
+            let entry = Entry::from_bytes(&bytes)?;
+            let Some(Ok(body)) = before.keys.get(&entry.header.key).map(|key| entry.open(key)) else {
+                tracing::warn!(%space, "a refused change does not open; it stays local");
+                continue;
+            };
+            sqlx::query("INSERT INTO stranded (space, item, body) VALUES (?, ?, ?)")
+                .bind(space.0.as_slice())
+                .bind(entry.header.item.0.as_slice())
+                .bind(body)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Seals set-aside changes again under the newest key this device holds, and
+    /// queues them. Called once caught up with the log, so that the key is the one the
+    /// space moved to, not one a removed member still has. Returns whether it queued.
+    pub(crate) async fn reseal_stranded(&self, space: SpaceId) -> Result<bool, Error> {
+        let _write = self.write.lock().await;
+        let rows: Vec<(i64, Vec<u8>, Vec<u8>)> =
+            sqlx::query_as("SELECT ord, item, body FROM stranded WHERE space = ? ORDER BY ord")
+                .bind(space.0.as_slice())
+                .fetch_all(&self.pool)
+                .await?;
+        if rows.is_empty() {
+            return Ok(false);
+        }
+        let key = match self.writing_key(space).await {
+            Ok(key) => Some(key),
+            Err(error @ (Error::NotAllowed(_) | Error::NotMember(_))) => {
+                tracing::warn!(%space, %error, "changes made offline cannot be shared; they stay local");
+                None
+            }
+            Err(other) => return Err(other),
+        };
+        let mut tx = self.begin_write().await?;
+        for (ord, item, body) in rows {
+            sqlx::query("DELETE FROM stranded WHERE ord = ?")
+                .bind(ord)
+                .execute(&mut *tx)
+                .await?;
+            let (Some((key_id, key)), Ok(item)) = (&key, <[u8; 16]>::try_from(item)) else {
+                continue;
+            };
+            let entry = Entry::seal(
+                &self.device,
+                space,
+                ItemId(item),
+                EntryKind::Change,
+                *key_id,
+                key,
+                &body,
+            )?;
+            let bytes = entry.to_bytes();
+            sqlx::query("INSERT INTO outbox (id, space, bytes, kind) VALUES (?, ?, ?, ?)")
+                .bind(EntryId::of(&bytes).0.as_slice())
+                .bind(space.0.as_slice())
+                .bind(bytes)
+                .bind(OUTBOX_ENTRY)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        self.outbox.send_modify(|n| *n += 1);
+        Ok(key.is_some())
     }
 
     /// Applies records received from the relay for `space`, and advances its cursor,
@@ -847,7 +965,8 @@ impl Profile {
         report.pushed += pushed.stored;
         report.refused += pushed.refused.len();
         report.received += self.pull_space(connection, space).await?;
-        if self.heal(space).await? {
+        let resealed = self.reseal_stranded(space).await?;
+        if self.heal(space).await? || resealed {
             let healed = self.push_space(connection, space).await?;
             report.pushed += healed.stored;
             report.refused += healed.refused.len();

@@ -2,7 +2,8 @@
 
 use bastide_core::live::SyncStatus;
 use bastide_core::{
-    Code, Event, EventInput, HistoryEntry, ItemId, MemberInfo, MemberView, Role, SpaceId, SpaceInfo,
+    Code, Event, EventInput, HistoryEntry, InvitationView, ItemId, MemberInfo, MemberView, Role, SpaceId,
+    SpaceInfo,
 };
 use serde::ser::SerializeStruct;
 use tauri::State;
@@ -135,6 +136,39 @@ pub(crate) async fn remove_member(state: State<'_, AppState>, space: String, mem
     state
         .profile
         .remove_member(space_id(&space)?, member.parse()?)
+        .await?;
+    Ok(())
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn remove_device(state: State<'_, AppState>, space: String, device: String) -> Result<()> {
+    state
+        .profile
+        .remove_device(space_id(&space)?, device.parse()?)
+        .await?;
+    Ok(())
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn list_invitations(
+    state: State<'_, AppState>,
+    space: String,
+) -> Result<Vec<InvitationView>> {
+    Ok(state.profile.invitations(space_id(&space)?).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn revoke_invitation(
+    state: State<'_, AppState>,
+    space: String,
+    invitation: String,
+) -> Result<()> {
+    state
+        .profile
+        .revoke(space_id(&space)?, invitation.parse()?)
         .await?;
     Ok(())
 }

@@ -707,3 +707,55 @@ async fn a_key_missed_during_concurrent_changes_reaches_the_newcomer() -> anyhow
     assert_eq!(titles(&dan, space).await?, vec!["Après le départ de Carol"]);
     Ok(())
 }
+
+/// Both admins remove Carol while offline; Bob also writes under the key his removal
+/// brought. Alice's removal reaches the relay first, so Bob's is refused, and with it
+/// the key his note was sealed under. Bob's client seals the note again under Alice's
+/// new key once it has caught up: nothing is lost, and Carol still gets nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_sealed_under_a_refused_key_is_sealed_again_not_lost() -> anyhow::Result<()> {
+    let relay = TestRelay::start().await?;
+    let (alice, space) = create(&relay, "Élus").await?;
+    let bob = invite_and_join(&alice, space, Role::Admin, "Bob").await?;
+    let carol = invite_and_join(&alice, space, Role::Editor, "Carol").await?;
+    alice.profile.sync_once().await?;
+    bob.profile.sync_once().await?;
+    let carol_member = member_id(&alice, space, "Carol").await?;
+
+    alice.profile.remove_member(space, carol_member).await?;
+    bob.profile.remove_member(space, carol_member).await?;
+    bob.profile
+        .add_event(space, event("Note de Bob", "2026-12-11T09:00:00+01:00"))
+        .await?;
+    alice.profile.sync_once().await?;
+    let report = bob.profile.sync_once().await?;
+    assert!(
+        report.refused >= 2,
+        "Bob's removal and his note were refused: {report:?}"
+    );
+
+    alice.profile.sync_once().await?;
+    assert_eq!(
+        titles(&alice, space).await?,
+        vec!["Note de Bob"],
+        "the note arrives"
+    );
+    let state = relay_membership(&relay, space).await?;
+    let carol_device = carol.device_key()?.device_id();
+    let note = relay_records(&relay)
+        .await?
+        .into_iter()
+        .filter_map(|(_, r)| match r {
+            Record::Entry(bytes) => Entry::from_bytes(&bytes).ok(),
+            Record::Op(_) => None,
+        })
+        .next_back()
+        .ok_or_else(|| anyhow::anyhow!("the note is stored"))?;
+    assert!(state.keys().contains(&note.header.key));
+    assert!(
+        !state.has_key(&carol_device, note.header.key),
+        "sealed under a key Carol never got"
+    );
+    assert_eq!(bob.profile.pending().await?, 0);
+    Ok(())
+}
