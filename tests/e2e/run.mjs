@@ -3,7 +3,8 @@
 // app through WebKitWebDriver, and this script clicks and types like a person would.
 // A second member is the command-line client (BASTIDE_CLI) with its own profile: it
 // joins with the code the window shows, adds and edits an event, and the window must
-// show its changes live and send desktop notifications for them.
+// show its changes live, name its author in the event's history, and send desktop
+// notifications for them.
 // Usually started by run.sh, which provides the display, the session bus, the
 // notification server, the driver and a fresh profile.
 //
@@ -55,6 +56,12 @@ const config = {
 };
 
 const SPACE_NAME = 'Pays — agents';
+// Who the window's person says they are when creating the space.
+const MY_NAME = 'Claire Martin';
+const MY_ORGANISATION = 'Pays de la Bastide';
+const MY_FUNCTION = 'Chargée de mission';
+// The name the second member joins with.
+const SECOND_NAME = 'Second membre';
 const EVENT_TITLE = 'Conseil communautaire';
 const EVENT_PLACE = 'Salle des fêtes';
 const INVITE_PREFIX = 'BSTD1-';
@@ -125,6 +132,10 @@ async function main() {
       await shown(name, 'the "Créer un espace" form did not open');
       await name.setValue(SPACE_NAME);
       await fillField('space-relay', config.relay);
+      // Set even when prefilled: the form remembers who created or joined last time.
+      await fillField('create-me-name', MY_NAME);
+      await fillField('create-me-organisation', MY_ORGANISATION);
+      await fillField('create-me-function', MY_FUNCTION);
       await byTestId('create-space-submit').click();
       await waitFor(async () => {
         const items = await browser.$$('[data-testid="space-item"]');
@@ -229,27 +240,31 @@ async function main() {
       await shown(code, 'the invitation dialog did not close', { gone: true });
     });
 
-    await check('la liste des membres montre le créateur comme Administrateur', [`créer l’espace « ${SPACE_NAME} »`], async () => {
+    await check(`la liste des membres montre ${MY_NAME}, le créateur, comme Administrateur`, [`créer l’espace « ${SPACE_NAME} »`], async () => {
       // A dialog left open by a failed check above would cover the switch.
       for (const dialog of ['event-dialog', 'invite-dialog']) {
         if (await byTestId(dialog).isDisplayed()) await byTestId('modal-close').click();
       }
       await byTestId('view-members').click();
       await shown(byTestId('members-table'), 'the members list did not appear');
+      const wanted = `1 member-row, "vous" is ${MY_NAME}, Administrateur`;
       let seen = '';
       await waitFor(async () => {
         seen = await browser.execute(() => {
           const rows = [...document.querySelectorAll('[data-testid="member-row"]')];
           const me = rows.find((row) => row.querySelector('[data-testid="member-me"]'));
           if (!me) return `${rows.length} member-row, none marked "vous"`;
+          const name = me.querySelector('[data-testid="member-name"]')?.textContent ?? '';
           // An administrator sees a role select; anyone else a plain label.
           const role = me.querySelector('[data-testid="member-role"], [data-testid="member-role-label"]');
           const label = role && role.tagName === 'SELECT' ? role.selectedOptions[0]?.textContent : role?.textContent;
-          return `${rows.length} member-row, "vous" is ${String(label ?? '').trim()}`;
+          return `${rows.length} member-row, "vous" is ${name.trim()}, ${String(label ?? '').trim()}`;
         });
-        return seen === '1 member-row, "vous" is Administrateur';
-      }, 'the members list does not show the creator alone as Administrateur');
-      expect(seen === '1 member-row, "vous" is Administrateur', seen);
+        return seen === wanted;
+      }, `the members list does not show ${MY_NAME} alone as Administrateur`);
+      expect(seen === wanted, seen);
+      const row = (await textOf(byTestId('member-row'))).replace(/\s+/g, ' ');
+      expect(row.includes(MY_ORGANISATION) && row.includes(MY_FUNCTION), `the creator's row reads "${row}"`);
       const file = path.join(config.artifacts, 'members.png');
       await browser.saveScreenshot(file);
       console.log(`    capture : ${file}`);
@@ -269,7 +284,7 @@ async function main() {
       // second member's event must have appeared by itself.
       await byTestId('tab-list').click();
       cliProfile = await mkdtemp(path.join(os.tmpdir(), 'bastide-e2e-cli.'));
-      const space = await cli('space', 'join', inviteCode);
+      const space = await cli('space', 'join', inviteCode, '--name', SECOND_NAME);
       expect(space !== '', 'space join printed no space id');
     });
 
@@ -351,6 +366,35 @@ async function main() {
     await check(`une notification annonce la modification « ${REMOTE_EDIT_TITLE} »`, [remoteEdit], async () => {
       const note = await notification(`a modifié « ${REMOTE_EDIT_TITLE} »`);
       expect(note.summary === 'Agenda', `the notification's summary is "${note.summary}"`);
+    });
+
+    await check(`l’historique de l’événement nomme ${SECOND_NAME} et ${MY_NAME}`, [remoteEdit], async () => {
+      await openRow(REMOTE_EDIT_TITLE);
+      const history = byTestId('event-history');
+      await shown(history, 'no event-history in the event form');
+      // A <details>, closed at first: open it as a person would.
+      await history.$('summary').click();
+      let rows = [];
+      await waitFor(async () => {
+        rows = await browser.execute(() =>
+          [...document.querySelectorAll('[data-testid="event-history"] [data-testid="history-row"]')].map((row) =>
+            (row.textContent ?? '').replace(/\s+/g, ' ').trim(),
+          ),
+        );
+        return rows.length >= 2;
+      }, 'event-history never showed at least 2 history-row');
+      const listed = rows.map((r) => `"${r}"`).join(', ');
+      // Newest first: the second member created the event, the window changed it, then
+      // the second member again.
+      expect(rows.some((r) => r.startsWith(`Créé par ${SECOND_NAME} le `)), `no history-row "Créé par ${SECOND_NAME}": ${listed}`);
+      expect(rows.some((r) => r.startsWith(`Modifié par ${SECOND_NAME} le `)), `no history-row "Modifié par ${SECOND_NAME}": ${listed}`);
+      expect(rows.some((r) => r.startsWith(`Modifié par ${MY_NAME} (vous) le `)), `no history-row for the window's own edit: ${listed}`);
+      expect(await byTestId('history-row').isDisplayed(), 'the history rows are not shown once the section is open');
+      const file = path.join(config.artifacts, 'event-history.png');
+      await browser.saveScreenshot(file);
+      console.log(`    capture : ${file}`);
+      await byTestId('modal-close').click();
+      await shown(byTestId('event-dialog'), 'the event form did not close', { gone: true });
     });
   } finally {
     if (browser) await browser.deleteSession().catch(() => {});

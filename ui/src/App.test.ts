@@ -15,6 +15,7 @@ describe('App', () => {
     await fireEvent.click(screen.getByTestId('welcome-create'));
     expect((screen.getByTestId('space-relay') as HTMLInputElement).value).toBe('relais.test:4433');
     await fireEvent.input(screen.getByTestId('space-name'), { target: { value: 'Pays — agents' } });
+    await fireEvent.input(screen.getByTestId('create-me-name'), { target: { value: 'Claire Martin' } });
     await fireEvent.click(screen.getByTestId('create-space-submit'));
 
     await waitFor(() => expect(screen.getAllByTestId('space-item')).toHaveLength(1));
@@ -80,10 +81,15 @@ describe('App', () => {
     render(App);
     await fireEvent.click(await screen.findByTestId('welcome-create'));
     await fireEvent.input(screen.getByTestId('space-name'), { target: { value: 'Pays — agents' } });
+    await fireEvent.input(screen.getByTestId('create-me-name'), { target: { value: 'Claire Martin' } });
+    await fireEvent.input(screen.getByTestId('create-me-organisation'), { target: { value: 'Pays de la Bastide' } });
+    await fireEvent.input(screen.getByTestId('create-me-function'), { target: { value: 'Chargée de mission' } });
     await fireEvent.click(screen.getByTestId('create-space-submit'));
     await fireEvent.click(await screen.findByTestId('view-members'));
     const row = await screen.findByTestId('member-row');
-    expect(row.textContent).toContain('Camille Martin');
+    expect(row.textContent).toContain('Claire Martin');
+    expect(row.textContent).toContain('Pays de la Bastide');
+    expect(row.textContent).toContain('Chargée de mission');
     expect(within(row).getByTestId('member-me')).toBeTruthy();
     expect((within(row).getByTestId('member-role') as HTMLSelectElement).selectedOptions[0].textContent).toBe(
       'Administrateur',
@@ -123,6 +129,16 @@ describe('App', () => {
     await fireEvent.click(await screen.findByTestId('device-add-open'));
     expect((await screen.findByTestId('device-code')).textContent).toMatch(/^BSTD1-/);
     expect(screen.queryByTestId('device-join-open')).toBeNull();
+  });
+
+  it('draws the sidebar buttons with plain characters, not emoji', async () => {
+    backend.addSpace('Élus');
+    render(App);
+    await screen.findByTestId('device-add-open');
+    const glyphs = ['create-space-open', 'join-space-open', 'device-add-open'].map(
+      (id) => screen.getByTestId(id).querySelector('[aria-hidden="true"]')?.textContent,
+    );
+    expect(glyphs).toEqual(['+', '↘', '+']);
   });
 
   it('shows why loading failed and retries', async () => {

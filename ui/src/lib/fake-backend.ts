@@ -12,6 +12,7 @@ import {
   type BackendEvent,
   type ErrorCode,
   type EventInput,
+  type HistoryEntry,
   type Identity,
   type Member,
   type Role,
@@ -34,6 +35,13 @@ export interface FakeCode {
   expiresAt: number;
   used: boolean;
   revoked: boolean;
+}
+
+/** One recorded change to an item: the device that signed it, and when. */
+export interface FakeChange {
+  device: string;
+  /** RFC 3339, UTC. */
+  at: string;
 }
 
 export interface Call {
@@ -60,6 +68,10 @@ export class FakeBackend {
   calls: Call[] = [];
   /** The next call of a command fails with this error. */
   failures = new Map<string, { code: ErrorCode | string; message: string }>();
+  /** Every change to each item, oldest first, by item id (see `recordChange`). */
+  changes = new Map<string, FakeChange[]>();
+  /** The clock changes are stamped with. */
+  now: () => Date = () => new Date();
   private nextId = 1;
 
   install(): this {
@@ -181,7 +193,30 @@ export class FakeBackend {
       updatedBy: this.info.deviceId,
     };
     this.events.push(event);
+    this.recordChange(event.id);
     return event;
+  }
+
+  /**
+   * A signed change to an item, by this device unless said otherwise (another
+   * member's device, or one no membership names), at `at` or now.
+   */
+  recordChange(id: string, device = this.info.deviceId, at?: string): void {
+    const stamp = at ?? this.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const list = this.changes.get(id) ?? [];
+    list.push({ device, at: stamp });
+    this.changes.set(id, list);
+  }
+
+  /** An item's history as `item_history` gives it: newest first, authors named by the membership. */
+  private history(space: string, id: string): HistoryEntry[] {
+    const members = this.members[space] ?? [];
+    return [...(this.changes.get(id) ?? [])].reverse().map((change) => ({
+      author: members.find((m) => m.devices.includes(change.device))?.name ?? '',
+      device: change.device,
+      at: change.at,
+      mine: change.device === this.info.deviceId,
+    }));
   }
 
   private handle(cmd: string, args: Args): unknown {
@@ -196,8 +231,13 @@ export class FakeBackend {
         return this.info;
       case 'list_spaces':
         return this.spaces;
-      case 'create_space':
+      case 'create_space': {
+        const me = (args.me ?? {}) as Partial<Identity>;
+        const name = typeof me.name === 'string' ? me.name.trim() : '';
+        if (name === '') throw { code: 'invalid_input', message: 'me.name is empty' };
+        this.me = { name, organisation: String(me.organisation ?? ''), function: String(me.function ?? '') };
         return this.addSpace(String(args.name), String(args.relay));
+      }
       case 'invite_code': {
         this.acting(args.space, 'admin');
         if (!(ROLE_IDS as readonly unknown[]).includes(args.role)) throw { code: 'invalid_input', message: `bad role ${String(args.role)}` };
@@ -282,16 +322,28 @@ export class FakeBackend {
         this.acting(args.space, 'write');
         const event = this.event(args.space, args.id);
         Object.assign(event, this.checked(args.event));
+        this.recordChange(event.id);
         return { ...event };
       }
-      case 'delete_event':
+      case 'delete_event': {
         this.acting(args.space, 'write');
-        this.event(args.space, args.id).deleted = true;
+        const event = this.event(args.space, args.id);
+        event.deleted = true;
+        this.recordChange(event.id);
         return null;
-      case 'restore_event':
+      }
+      case 'restore_event': {
         this.acting(args.space, 'write');
-        this.event(args.space, args.id).deleted = false;
+        const event = this.event(args.space, args.id);
+        event.deleted = false;
+        this.recordChange(event.id);
         return null;
+      }
+      case 'item_history': {
+        this.space(args.space);
+        const event = this.event(args.space, args.id);
+        return this.history(event.space, event.id);
+      }
       case 'sync_status':
         return this.status;
       default:

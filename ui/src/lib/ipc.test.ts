@@ -22,7 +22,7 @@ describe('ipc', () => {
       seen.push([cmd, args]);
       return null;
     });
-    await ipc.createSpace('Élus', 'relais:4433');
+    await ipc.createSpace('Élus', 'relais:4433', { name: 'Claire Martin', organisation: 'Pays de la Bastide', function: '' });
     await ipc.inviteCode('s1', 'validator', 30);
     await ipc.inviteCode('s1', 'editor');
     await ipc.joinSpace('BSTD1-X', { name: 'Camille Martin', organisation: 'Commune de Lavaur', function: 'Maire' });
@@ -37,11 +37,15 @@ describe('ipc', () => {
     await ipc.updateEvent('s1', 'e1', input);
     await ipc.deleteEvent('s1', 'e1');
     await ipc.restoreEvent('s1', 'e1');
+    await ipc.itemHistory('s1', 'e1');
     await ipc.syncStatus();
     await ipc.appInfo();
     await ipc.listSpaces();
     expect(seen).toEqual([
-      ['create_space', { name: 'Élus', relay: 'relais:4433' }],
+      [
+        'create_space',
+        { name: 'Élus', relay: 'relais:4433', me: { name: 'Claire Martin', organisation: 'Pays de la Bastide', function: '' } },
+      ],
       ['invite_code', { space: 's1', role: 'validator', expiresDays: 30 }],
       ['invite_code', { space: 's1', role: 'editor', expiresDays: 7 }],
       ['join_space', { code: 'BSTD1-X', name: 'Camille Martin', organisation: 'Commune de Lavaur', function: 'Maire' }],
@@ -56,6 +60,7 @@ describe('ipc', () => {
       ['update_event', { space: 's1', id: 'e1', event: input }],
       ['delete_event', { space: 's1', id: 'e1' }],
       ['restore_event', { space: 's1', id: 'e1' }],
+      ['item_history', { space: 's1', id: 'e1' }],
       ['sync_status', {}],
       ['app_info', {}],
       ['list_spaces', {}],

@@ -5,7 +5,18 @@
 import { invoke, type InvokeArgs } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import { BastideError } from './errors';
-import type { AgendaEvent, AppInfo, BackendEvent, EventInput, Identity, Member, Role, Space, SyncStatus } from './types';
+import type {
+  AgendaEvent,
+  AppInfo,
+  BackendEvent,
+  EventInput,
+  HistoryEntry,
+  Identity,
+  Member,
+  Role,
+  Space,
+  SyncStatus,
+} from './types';
 
 /** Name of the single backend-to-UI event; its payload is a `BackendEvent`. */
 export const BACKEND_EVENT = 'bastide://event';
@@ -26,8 +37,13 @@ export function listSpaces(): Promise<Space[]> {
   return call('list_spaces');
 }
 
-export function createSpace(name: string, relay: string): Promise<Space> {
-  return call('create_space', { name, relay });
+/** Creates a space on a relay; `me` is who the creator, its first administrator, is. */
+export function createSpace(name: string, relay: string, me: Identity): Promise<Space> {
+  return call('create_space', {
+    name,
+    relay,
+    me: { name: me.name, organisation: me.organisation, function: me.function },
+  });
 }
 
 /** How long an invitation stays valid unless said otherwise, and the longest allowed. */
@@ -95,6 +111,11 @@ export async function deleteEvent(space: string, id: string): Promise<void> {
 
 export async function restoreEvent(space: string, id: string): Promise<void> {
   await call<null>('restore_event', { space, id });
+}
+
+/** Who changed an item and when, as its signed entries say; newest first. */
+export function itemHistory(space: string, id: string): Promise<HistoryEntry[]> {
+  return call('item_history', { space, id });
 }
 
 export function syncStatus(): Promise<SyncStatus> {

@@ -86,12 +86,30 @@ export interface Member {
   isMe: boolean;
 }
 
-/** Who a newcomer says they are when joining a space (`join_space`). */
+/**
+ * Who a person says they are when creating a space (`create_space`, its `me`) or
+ * joining one (`join_space`).
+ */
 export interface Identity {
   /** Required. */
   name: string;
   organisation: string;
   function: string;
+}
+
+/**
+ * One change to an item (created, modified, put in or taken out of the trash), as
+ * its signed entry says. `item_history` lists them newest first.
+ */
+export interface HistoryEntry {
+  /** The author's name in the space, from the membership log; '' when the device is unknown here. */
+  author: string;
+  /** The device that signed the change (hex). */
+  device: string;
+  /** When, as the author's change records it: RFC 3339, UTC. */
+  at: string;
+  /** A change signed by this device. */
+  mine: boolean;
 }
 
 /** Payload of the `bastide://event` backend event: one tagged enum. */

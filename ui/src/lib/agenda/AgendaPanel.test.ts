@@ -1,6 +1,7 @@
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { FakeBackend } from '../fake-backend';
+import { itemHistory } from '../ipc';
 import type { Space } from '../types';
 import AgendaPanel from './AgendaPanel.svelte';
 
@@ -179,5 +180,108 @@ describe('AgendaPanel', () => {
     await fireEvent.click(screen.getByTestId('tab-trash'));
     expect((await screen.findByTestId('trash-row')).textContent).toContain('Ancien');
     expect(screen.queryByTestId('trash-restore')).toBeNull();
+  });
+});
+
+describe('EventDialog history', () => {
+  async function openHistory(title: string) {
+    render(AgendaPanel, { space });
+    await openList();
+    const row = (await screen.findAllByTestId('event-row')).find((r) => r.textContent?.includes(title));
+    await fireEvent.click(row!);
+    const history = screen.getByTestId('event-history') as HTMLDetailsElement;
+    await fireEvent.click(history.querySelector('summary')!);
+    return history;
+  }
+
+  it('says who created and modified an event, newest first, in local time', async () => {
+    const alix = backend.addMember(space.id, { name: 'Alix Durand', devices: ['d-alix'] });
+    backend.now = () => new Date('2026-11-20T09:00:00Z');
+    const stored = backend.addEventTo(space.id, {
+      title: 'Bureau',
+      start: '2026-12-02T09:00:00+01:00',
+      end: '2026-12-02T10:00:00+01:00',
+    });
+    backend.recordChange(stored.id, alix.devices[0], '2026-11-21T13:30:00Z');
+    backend.recordChange(stored.id, 'deadbeef0123456789', '2026-11-22T07:05:00Z');
+
+    const history = await openHistory('Bureau');
+    expect(history.querySelector('summary')?.textContent).toBe('Historique des modifications');
+    await waitFor(() => expect(within(history).getAllByTestId('history-row')).toHaveLength(3));
+    expect(within(history).getAllByTestId('history-row').map((r) => r.textContent)).toEqual([
+      'Modifié par Appareil inconnu (deadbeef) le 22/11/2026 08:05',
+      'Modifié par Alix Durand le 21/11/2026 14:30',
+      'Créé par Camille Martin (vous) le 20/11/2026 10:00',
+    ]);
+    expect(backend.callsOf('item_history')).toEqual([{ space: space.id, id: stored.id }]);
+  });
+
+  it('records one’s own edit: the next opening shows it', async () => {
+    backend.addEventTo(space.id, { title: 'Bureau', start: '2026-12-02T09:00:00+01:00', end: '2026-12-02T10:00:00+01:00' });
+    let history = await openHistory('Bureau');
+    await waitFor(() => expect(within(history).getAllByTestId('history-row')).toHaveLength(1));
+    await fill('event-title', 'Bureau communautaire');
+    await fireEvent.click(screen.getByTestId('event-submit'));
+    await waitFor(() => expect(screen.getByTestId('event-row').textContent).toContain('Bureau communautaire'));
+
+    await fireEvent.click(screen.getByTestId('event-row'));
+    history = screen.getByTestId('event-history') as HTMLDetailsElement;
+    await waitFor(() => expect(within(history).getAllByTestId('history-row')).toHaveLength(2));
+    const rows = within(history).getAllByTestId('history-row').map((r) => r.textContent);
+    expect(rows[0]).toMatch(/^Modifié par Camille Martin \(vous\) le /);
+    expect(rows[1]).toMatch(/^Créé par Camille Martin \(vous\) le /);
+  });
+
+  it('counts putting in the trash and restoring as changes', async () => {
+    const stored = backend.addEventTo(space.id, {
+      title: 'Bureau',
+      start: '2026-12-02T09:00:00+01:00',
+      end: '2026-12-02T10:00:00+01:00',
+    });
+    render(AgendaPanel, { space });
+    await openList();
+    await fireEvent.click(await screen.findByTestId('event-row'));
+    await fireEvent.click(screen.getByTestId('event-delete'));
+    await fireEvent.click(screen.getByTestId('tab-trash'));
+    await fireEvent.click(within(await screen.findByTestId('trash-row')).getByText('Restaurer'));
+    await waitFor(() => screen.getByTestId('trash-empty'));
+    const entries = await itemHistory(space.id, stored.id);
+    expect(entries).toHaveLength(3);
+    expect(entries.every((e) => e.mine && e.author === 'Camille Martin' && e.device === 'device-1')).toBe(true);
+    expect(entries.every((e) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(e.at))).toBe(true);
+  });
+
+  it('has no history for a new event', async () => {
+    render(AgendaPanel, { space });
+    await fireEvent.click(screen.getByTestId('event-add-open'));
+    expect(screen.getByTestId('event-dialog')).toBeTruthy();
+    expect(screen.queryByTestId('event-history')).toBeNull();
+    expect(backend.callsOf('item_history')).toEqual([]);
+  });
+
+  it('shows why the history could not be loaded, and still lets the event be edited', async () => {
+    backend.addEventTo(space.id, { title: 'Bureau', start: '2026-12-02T09:00:00+01:00', end: '2026-12-02T10:00:00+01:00' });
+    backend.failures.set('item_history', { code: 'internal', message: 'database is locked' });
+    const history = await openHistory('Bureau');
+    const error = await screen.findByTestId('error-message');
+    expect(error.textContent).toContain('erreur inattendue');
+    expect(error.textContent).toContain('database is locked');
+    expect(within(history).queryAllByTestId('history-row')).toEqual([]);
+
+    await fill('event-title', 'Bureau communautaire');
+    await fireEvent.click(screen.getByTestId('event-submit'));
+    await waitFor(() => expect(screen.queryByTestId('event-dialog')).toBeNull());
+    expect(backend.callsOf('update_event')).toHaveLength(1);
+  });
+
+  it('shows the history to a reader too', async () => {
+    const readers = backend.addSpace('Élus', 'relais.test:4433', 'reader');
+    backend.addEventTo(readers.id, { title: 'Bureau', start: '2026-12-02T09:00:00+01:00', end: '2026-12-02T10:00:00+01:00' });
+    render(AgendaPanel, { space: readers, readonly: true });
+    await openList();
+    await fireEvent.click(await screen.findByTestId('event-row'));
+    const history = screen.getByTestId('event-history');
+    await waitFor(() => expect(within(history).getAllByTestId('history-row')).toHaveLength(1));
+    expect(within(history).getByTestId('history-row').textContent).toMatch(/^Créé par Camille Martin \(vous\) le /);
   });
 });

@@ -12,24 +12,66 @@ beforeEach(() => {
 });
 
 describe('CreateSpaceDialog', () => {
-  it('prefills the default relay and creates the space', async () => {
+  async function fillMe(name: string, organisation = '', fn = '') {
+    await fireEvent.input(screen.getByTestId('create-me-name'), { target: { value: name } });
+    await fireEvent.input(screen.getByTestId('create-me-organisation'), { target: { value: organisation } });
+    await fireEvent.input(screen.getByTestId('create-me-function'), { target: { value: fn } });
+  }
+
+  it('prefills the default relay and creates the space, saying who the creator is', async () => {
     const oncreated = vi.fn();
     render(CreateSpaceDialog, { defaultRelay: '127.0.0.1:4433', oncreated, onclose: vi.fn() });
     expect((screen.getByTestId('space-relay') as HTMLInputElement).value).toBe('127.0.0.1:4433');
     expect(document.activeElement).toBe(screen.getByTestId('space-name'));
     await fireEvent.input(screen.getByTestId('space-name'), { target: { value: '  Pays — agents ' } });
+    await fillMe(' Claire Martin ', ' Pays de la Bastide', 'Chargée de mission ');
     await fireEvent.click(screen.getByTestId('create-space-submit'));
     await waitFor(() => expect(oncreated).toHaveBeenCalledOnce());
-    expect(backend.callsOf('create_space')).toEqual([{ name: 'Pays — agents', relay: '127.0.0.1:4433' }]);
+    expect(backend.callsOf('create_space')).toEqual([
+      {
+        name: 'Pays — agents',
+        relay: '127.0.0.1:4433',
+        me: { name: 'Claire Martin', organisation: 'Pays de la Bastide', function: 'Chargée de mission' },
+      },
+    ]);
     expect(oncreated.mock.calls[0][0]).toMatchObject({ name: 'Pays — agents' });
+    expect(backend.myself(oncreated.mock.calls[0][0].id)).toMatchObject({
+      name: 'Claire Martin',
+      organisation: 'Pays de la Bastide',
+      function: 'Chargée de mission',
+      role: 'admin',
+    });
   });
 
-  it('asks for a name and a relay before calling the backend', async () => {
+  it('needs only the creator’s name, not the organisation nor the function', async () => {
+    const oncreated = vi.fn();
+    render(CreateSpaceDialog, { defaultRelay: 'relais:4433', oncreated, onclose: vi.fn() });
+    await fireEvent.input(screen.getByTestId('space-name'), { target: { value: 'Élus' } });
+    await fillMe('Claire Martin');
+    await fireEvent.click(screen.getByTestId('create-space-submit'));
+    await waitFor(() => expect(oncreated).toHaveBeenCalledOnce());
+    expect(backend.callsOf('create_space')[0].me).toEqual({ name: 'Claire Martin', organisation: '', function: '' });
+  });
+
+  it('asks for a name, a relay and the creator’s name before calling the backend', async () => {
     render(CreateSpaceDialog, { defaultRelay: null, oncreated: vi.fn(), onclose: vi.fn() });
+    await fillMe('   ', 'Pays de la Bastide');
     await fireEvent.click(screen.getByTestId('create-space-submit'));
     const text = screen.getByTestId('error-message').textContent;
     expect(text).toContain('Donnez un nom à l’espace.');
     expect(text).toContain('Indiquez l’adresse du relais.');
+    expect(text).toContain('Indiquez votre nom : les autres membres le verront.');
+    for (const id of ['space-name', 'space-relay', 'create-me-name']) {
+      expect(screen.getByTestId(id).getAttribute('aria-invalid'), id).toBe('true');
+    }
+    expect(screen.getByTestId('create-me-organisation').getAttribute('aria-invalid')).toBeNull();
+    expect(backend.callsOf('create_space')).toEqual([]);
+
+    await fireEvent.input(screen.getByTestId('space-name'), { target: { value: 'Élus' } });
+    await fireEvent.input(screen.getByTestId('space-relay'), { target: { value: 'relais:4433' } });
+    await fireEvent.click(screen.getByTestId('create-space-submit'));
+    expect(screen.getByTestId('error-message').textContent?.trim()).toBe('Indiquez votre nom : les autres membres le verront.');
+    expect(screen.getByTestId('space-name').getAttribute('aria-invalid')).toBe('false');
     expect(backend.callsOf('create_space')).toEqual([]);
   });
 
@@ -38,11 +80,40 @@ describe('CreateSpaceDialog', () => {
     const oncreated = vi.fn();
     render(CreateSpaceDialog, { defaultRelay: 'relais:4433', oncreated, onclose: vi.fn() });
     await fireEvent.input(screen.getByTestId('space-name'), { target: { value: 'Élus' } });
+    await fillMe('Claire Martin');
     await fireEvent.click(screen.getByTestId('create-space-submit'));
     const error = await screen.findByTestId('error-message');
     expect(error.textContent).toContain('Le relais ne répond pas.');
     expect(error.textContent).toContain('timed out after 10 s');
     expect(oncreated).not.toHaveBeenCalled();
+    // Not created: nothing is remembered.
+    expect(localStorage.getItem('bastide.identity')).toBeNull();
+  });
+
+  it('prefills who the person said they were when joining, and remembers the creator for the next time', async () => {
+    const code = backend.offerInvite('Tourisme');
+    const join = render(JoinSpaceDialog, { onjoined: vi.fn(), onclose: vi.fn() });
+    await fireEvent.input(screen.getByTestId('join-code'), { target: { value: code } });
+    await fireEvent.input(screen.getByTestId('join-name'), { target: { value: 'Camille Martin' } });
+    await fireEvent.input(screen.getByTestId('join-organisation'), { target: { value: 'Pays Exemple' } });
+    await fireEvent.click(screen.getByTestId('join-space-submit'));
+    await waitFor(() => expect(backend.callsOf('join_space')).toHaveLength(1));
+    join.unmount();
+
+    const first = render(CreateSpaceDialog, { defaultRelay: 'relais:4433', oncreated: vi.fn(), onclose: vi.fn() });
+    expect((screen.getByTestId('create-me-name') as HTMLInputElement).value).toBe('Camille Martin');
+    expect((screen.getByTestId('create-me-organisation') as HTMLInputElement).value).toBe('Pays Exemple');
+    expect((screen.getByTestId('create-me-function') as HTMLInputElement).value).toBe('');
+    await fireEvent.input(screen.getByTestId('space-name'), { target: { value: 'Élus' } });
+    await fireEvent.input(screen.getByTestId('create-me-function'), { target: { value: 'Directrice' } });
+    await fireEvent.click(screen.getByTestId('create-space-submit'));
+    await waitFor(() => expect(backend.callsOf('create_space')).toHaveLength(1));
+    first.unmount();
+
+    render(JoinSpaceDialog, { onjoined: vi.fn(), onclose: vi.fn() });
+    expect((screen.getByTestId('join-name') as HTMLInputElement).value).toBe('Camille Martin');
+    expect((screen.getByTestId('join-organisation') as HTMLInputElement).value).toBe('Pays Exemple');
+    expect((screen.getByTestId('join-function') as HTMLInputElement).value).toBe('Directrice');
   });
 
   it('closes on Escape', async () => {
