@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use bastide_core::{Code, Event, EventInput, MemberInfo, OpId, OpOutcome, Profile, Role, SpaceId};
+use bastide_core::{
+    CardFilter, CardInput, Code, Event, EventInput, MemberInfo, OpId, OpOutcome, Profile, Role, SpaceId,
+};
 use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
@@ -30,6 +32,9 @@ enum Command {
     /// The shared agenda.
     #[command(subcommand)]
     Agenda(AgendaCommand),
+    /// The directory (annuaire): cards for people and organisations.
+    #[command(subcommand)]
+    Contact(ContactCommand),
     /// This person's devices: add a second one.
     #[command(subcommand)]
     Device(DeviceCommand),
@@ -143,6 +148,125 @@ impl From<WhoArgs> for MemberInfo {
             organisation: who.organisation,
             function: who.function,
         }
+    }
+}
+
+#[derive(Subcommand)]
+enum ContactCommand {
+    /// Adds a card; prints its id.
+    Add {
+        /// Full name, or the organisation's name.
+        name: String,
+        #[command(flatten)]
+        fields: CardFields,
+    },
+    /// Changes a card: only the given fields change.
+    Edit {
+        /// Card id.
+        id: String,
+        /// New name.
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        fields: CardFields,
+    },
+    /// Settles a field two members changed at once, with the value to keep.
+    Pick {
+        /// Card id.
+        id: String,
+        /// The field (phone, email, organisation...).
+        field: String,
+        /// The value to keep.
+        value: String,
+    },
+    /// Moves a card to the trash.
+    Delete {
+        /// Card id.
+        id: String,
+    },
+    /// Brings a card back from the trash.
+    Restore {
+        /// Card id.
+        id: String,
+    },
+    /// Lists cards by name.
+    List {
+        /// Print JSON (with `conflicts` for fields changed concurrently).
+        #[arg(long)]
+        json: bool,
+        /// Only this organisation.
+        #[arg(long = "org")]
+        organisation: Option<String>,
+        /// Only this commune.
+        #[arg(long)]
+        commune: Option<String>,
+        /// Only this discipline.
+        #[arg(long)]
+        discipline: Option<String>,
+        /// List the trash instead.
+        #[arg(long)]
+        trash: bool,
+    },
+}
+
+/// Card fields; on `edit`, only those given change.
+#[derive(Args)]
+struct CardFields {
+    /// person or organisation.
+    #[arg(long)]
+    kind: Option<String>,
+    /// Organisation (commune, EPCI, office, practice).
+    #[arg(long = "org")]
+    organisation: Option<String>,
+    /// Function.
+    #[arg(long)]
+    function: Option<String>,
+    /// Commune.
+    #[arg(long)]
+    commune: Option<String>,
+    /// Discipline (health).
+    #[arg(long)]
+    discipline: Option<String>,
+    /// Specialties.
+    #[arg(long)]
+    specialties: Option<String>,
+    /// titulaire or remplaçant.
+    #[arg(long)]
+    status: Option<String>,
+    /// Phone.
+    #[arg(long)]
+    phone: Option<String>,
+    /// Email.
+    #[arg(long)]
+    email: Option<String>,
+    /// Address.
+    #[arg(long)]
+    address: Option<String>,
+    /// Notes.
+    #[arg(long)]
+    notes: Option<String>,
+}
+
+impl CardFields {
+    /// `base` with the given fields replaced.
+    fn apply(self, mut base: CardInput) -> CardInput {
+        let set = |target: &mut String, value: Option<String>| {
+            if let Some(value) = value {
+                *target = value;
+            }
+        };
+        set(&mut base.kind, self.kind);
+        set(&mut base.organisation, self.organisation);
+        set(&mut base.function, self.function);
+        set(&mut base.commune, self.commune);
+        set(&mut base.discipline, self.discipline);
+        set(&mut base.specialties, self.specialties);
+        set(&mut base.status, self.status);
+        set(&mut base.phone, self.phone);
+        set(&mut base.email, self.email);
+        set(&mut base.address, self.address);
+        set(&mut base.notes, self.notes);
+        base
     }
 }
 
@@ -388,6 +512,7 @@ async fn command(profile: &Profile, space: Option<&str>, command: Command) -> an
             }
         }
         Command::Agenda(agenda) => self::agenda(profile, space, agenda).await?,
+        Command::Contact(contact) => self::contact(profile, space, contact).await?,
         Command::Sync => {
             let report = profile.sync_once().await?;
             eprintln!(
@@ -497,6 +622,69 @@ async fn publish(profile: &Profile, ops: &[(SpaceId, OpId)]) -> anyhow::Result<(
         if profile.outcome(*space, *op).await? == OpOutcome::Pending {
             eprintln!("bastide: the relay is unreachable; the change goes with the next `bastide sync`");
             break;
+        }
+    }
+    Ok(())
+}
+
+async fn contact(profile: &Profile, space: Option<&str>, command: ContactCommand) -> anyhow::Result<()> {
+    let space = profile.resolve_space(space).await?;
+    match command {
+        ContactCommand::Add { name, fields } => {
+            let input = fields.apply(CardInput {
+                name,
+                ..CardInput::default()
+            });
+            println!("{}", profile.add_card(space, input).await?.id);
+        }
+        ContactCommand::Edit { id, name, fields } => {
+            let id = id.parse()?;
+            let mut current = profile.card(space, id).await?.fields;
+            if let Some(name) = name {
+                current.name = name;
+            }
+            profile.update_card(space, id, fields.apply(current)).await?;
+        }
+        ContactCommand::Pick { id, field, value } => {
+            profile
+                .pick_card_value(space, id.parse()?, &field, &value)
+                .await?;
+        }
+        ContactCommand::Delete { id } => {
+            profile.set_card_deleted(space, id.parse()?, true).await?;
+        }
+        ContactCommand::Restore { id } => {
+            profile.set_card_deleted(space, id.parse()?, false).await?;
+        }
+        ContactCommand::List {
+            json,
+            organisation,
+            commune,
+            discipline,
+            trash,
+        } => {
+            let filter = CardFilter {
+                organisation,
+                commune,
+                discipline,
+                deleted: trash,
+            };
+            let cards = profile.cards(space, &filter).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&cards)?);
+            } else {
+                for c in cards {
+                    let conflicts = if c.conflicts.is_empty() {
+                        String::new()
+                    } else {
+                        format!("  ({} champ(s) en conflit)", c.conflicts.len())
+                    };
+                    println!(
+                        "{}  {}  {}  {}{conflicts}",
+                        c.id, c.fields.name, c.fields.organisation, c.fields.phone
+                    );
+                }
+            }
         }
     }
     Ok(())

@@ -329,3 +329,62 @@ async fn members_roles_removals_and_second_devices_through_the_command_line() {
 
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contacts_through_the_command_line() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::spawn(Config::new(
+        "127.0.0.1:0".parse().unwrap(),
+        data.path().to_path_buf(),
+    ))
+    .await
+    .unwrap();
+    let relay = server.relay_addr().to_string();
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (a.path(), b.path());
+    ok(a, &["space", "create", "Santé", "--relay", &relay]).await;
+    let code = ok(a, &["space", "invite"]).await;
+    ok(b, &["space", "join", &code, "--name", "Bertrand"]).await;
+
+    let id = ok(
+        a,
+        &[
+            "contact",
+            "add",
+            "Dr Anne Roux",
+            "--org",
+            "Maison de santé",
+            "--discipline",
+            "Médecine générale",
+        ],
+    )
+    .await;
+    assert_eq!(id.len(), 32, "contact add prints only the id: {id:?}");
+    ok(
+        a,
+        &["contact", "add", "Office de tourisme", "--kind", "organisation"],
+    )
+    .await;
+    ok(a, &["sync"]).await;
+    ok(b, &["sync"]).await;
+    let listed = json(&ok(b, &["contact", "list", "--json"]).await);
+    let cards = listed.as_array().expect("an array");
+    assert_eq!(cards.len(), 2);
+    assert_eq!(cards[0]["name"], "Dr Anne Roux", "sorted by name");
+    assert_eq!(cards[0]["organisation"], "Maison de santé");
+    assert_eq!(cards[0]["discipline"], "Médecine générale");
+    assert_eq!(cards[0]["id"], id.as_str());
+    assert_eq!(cards[1]["kind"], "organisation");
+    let filtered = json(
+        &ok(
+            b,
+            &["contact", "list", "--json", "--discipline", "Médecine générale"],
+        )
+        .await,
+    );
+    assert_eq!(filtered.as_array().map(Vec::len), Some(1));
+
+    refused(a, &["contact", "add", " "], "needs a name").await;
+    refused(a, &["contact", "add", "X", "--status", "interne"], "titulaire").await;
+    server.shutdown().await;
+}

@@ -196,7 +196,7 @@ fn put_str_if_changed(doc: &mut AutoCommit, key: &str, value: &str) -> Result<()
     Ok(())
 }
 
-fn put_text(doc: &mut AutoCommit, key: &str, value: &str) -> Result<(), Error> {
+pub(crate) fn put_text(doc: &mut AutoCommit, key: &str, value: &str) -> Result<(), Error> {
     match doc.get(ROOT, key)? {
         Some((Value::Object(ObjType::Text), id)) => doc.update_text(&id, value)?,
         _ => {
@@ -207,7 +207,7 @@ fn put_text(doc: &mut AutoCommit, key: &str, value: &str) -> Result<(), Error> {
     Ok(())
 }
 
-fn get_str(doc: &AutoCommit, key: &str) -> Option<String> {
+pub(crate) fn get_str(doc: &AutoCommit, key: &str) -> Option<String> {
     match doc.get(ROOT, key).ok()?? {
         (Value::Scalar(s), _) => match s.as_ref() {
             ScalarValue::Str(s) => Some(s.to_string()),
@@ -226,16 +226,6 @@ fn get_bool(doc: &AutoCommit, key: &str) -> Option<bool> {
         },
         _ => None,
     }
-}
-
-/// When the document says it was last changed (RFC 3339, UTC), if it says.
-pub(crate) fn updated_at(doc: &AutoCommit) -> Option<String> {
-    get_str(doc, "updated_at")
-}
-
-/// The kind an item document declares, if any.
-pub(crate) fn kind_of(doc: &AutoCommit) -> Option<String> {
-    get_str(doc, "type")
 }
 
 /// Reads an event document. Missing fields read as empty: a document is only ever
@@ -439,6 +429,6 @@ mod tests {
             merged.title, "Grand Conseil communautaire",
             "both edits survive the merge"
         );
-        assert_eq!(kind_of(&a).as_deref(), Some(KIND));
+        assert_eq!(crate::modules::kind_of(&a).as_deref(), Some(KIND));
     }
 }

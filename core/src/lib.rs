@@ -25,16 +25,19 @@
 
 pub mod agenda;
 pub mod device;
+pub mod directory;
 mod error;
 pub mod invite;
 mod items;
 pub mod live;
 mod members;
+mod modules;
 mod profile;
 mod store;
 pub mod sync;
 
 pub use agenda::{Event, EventInput};
+pub use directory::{Card, CardFilter, CardInput};
 pub use error::{Code, Error};
 pub use members::{InvitationView, MemberView};
 pub use profile::{Changed, ChangedItem, HistoryEntry, OpOutcome, Profile, SpaceInfo, SyncReport};

@@ -20,8 +20,10 @@ use crate::agenda::{self, Event, EventInput};
 use crate::error::Error;
 use crate::items::{self, Item, Items};
 use crate::members::{self, KnownOp, SpaceMembers};
+use crate::modules;
 use crate::sync::{RelayConnection, SyncError};
 
+mod cards;
 mod membership;
 
 pub use membership::OpOutcome;
@@ -77,6 +79,8 @@ pub struct Changed {
 pub struct ChangedItem {
     /// The item.
     pub id: ItemId,
+    /// Its kind (`agenda.event`, `directory.card`...).
+    pub kind: String,
     /// Whether this profile had never seen it before.
     pub created: bool,
     /// Its title after the change.
@@ -292,23 +296,12 @@ impl Profile {
     /// Adds an event.
     pub async fn add_event(&self, space: SpaceId, input: EventInput) -> Result<Event, Error> {
         let checked = input.check()?;
-        self.space(space).await?;
-        let _write = self.write.lock().await;
-        let key = self.writing_key(space).await?;
-        let id = ItemId::random();
-        let mut item = Item {
-            space,
-            kind: agenda::KIND.to_owned(),
-            doc: AutoCommit::new().with_actor(self.actor()),
-            stored: false,
-        };
-        agenda::write(
-            &mut item.doc,
-            &checked,
-            &self.display_name,
-            OffsetDateTime::now_utc(),
-        )?;
-        self.commit_local(space, &key, id, item, &[]).await
+        let id = self
+            .create_item(space, agenda::KIND, |doc, by, now| {
+                agenda::write(doc, &checked, by, now)
+            })
+            .await?;
+        self.event(space, id).await
     }
 
     /// Changes an event (also one in the trash).
@@ -343,15 +336,8 @@ impl Profile {
         id: ItemId,
         edit: impl FnOnce(&mut AutoCommit, &str, OffsetDateTime) -> Result<(), Error>,
     ) -> Result<Event, Error> {
-        self.space(space).await?;
-        let _write = self.write.lock().await;
-        let key = self.writing_key(space).await?;
-        let mut item = self.take_item(space, id, agenda::KIND).await?;
-        let heads = item.doc.get_heads();
-        // On error the taken document (maybe half edited) is dropped, not cached: the
-        // next use reloads it from disk.
-        edit(&mut item.doc, &self.display_name, OffsetDateTime::now_utc())?;
-        self.commit_local(space, &key, id, item, &heads).await
+        self.edit_item(space, id, agenda::KIND, edit).await?;
+        self.event(space, id).await
     }
 
     /// The events of a space (not in the trash), by start.
@@ -379,7 +365,14 @@ impl Profile {
     /// Who changed an item and when, newest first, by the devices that signed the
     /// changes and the names the membership log gives them.
     pub async fn history(&self, space: SpaceId, id: ItemId) -> Result<Vec<HistoryEntry>, Error> {
-        self.event(space, id).await?;
+        let known: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM items WHERE id = ? AND space = ?")
+            .bind(id.0.as_slice())
+            .bind(space.0.as_slice())
+            .fetch_optional(&self.pool)
+            .await?;
+        if known.is_none() {
+            return Err(Error::ItemNotFound(id.to_string()));
+        }
         let rows: Vec<(Vec<u8>, String)> =
             sqlx::query_as("SELECT author, at FROM item_history WHERE item = ? ORDER BY ord DESC")
                 .bind(id.0.as_slice())
@@ -413,12 +406,9 @@ impl Profile {
     pub async fn rebuild_projections(&self) -> Result<usize, Error> {
         let _write = self.write.lock().await;
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM events").execute(&mut *tx).await?;
-        let ids: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT id FROM items WHERE kind = ?")
-            .bind(agenda::KIND)
-            .fetch_all(&mut *tx)
-            .await?;
-        let count = ids.len();
+        modules::clear(&mut tx).await?;
+        let ids: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT id FROM items").fetch_all(&mut *tx).await?;
+        let mut count = 0;
         for (id,) in ids {
             let id = ItemId(
                 id.try_into()
@@ -427,8 +417,12 @@ impl Profile {
             let Some(item) = items::load(&mut tx, id).await? else {
                 continue;
             };
-            let event = agenda::read(&item.doc, item.space, id);
-            agenda::project(&mut tx, item.space, id, &event).await?;
+            if modules::project(&mut tx, item.space, id, &item.kind, &item.doc)
+                .await?
+                .is_some()
+            {
+                count += 1;
+            }
         }
         tx.commit().await?;
         Ok(count)
@@ -445,6 +439,48 @@ impl Profile {
 
     fn actor(&self) -> ActorId {
         ActorId::from(self.device.device_id().0.as_slice())
+    }
+
+    /// Creates an item of `kind` in `space`, written by `write`, and commits it.
+    pub(crate) async fn create_item(
+        &self,
+        space: SpaceId,
+        kind: &str,
+        write: impl FnOnce(&mut AutoCommit, &str, OffsetDateTime) -> Result<(), Error>,
+    ) -> Result<ItemId, Error> {
+        self.space(space).await?;
+        let _write = self.write.lock().await;
+        let key = self.writing_key(space).await?;
+        let id = ItemId::random();
+        let mut item = Item {
+            space,
+            kind: kind.to_owned(),
+            doc: AutoCommit::new().with_actor(self.actor()),
+            stored: false,
+        };
+        write(&mut item.doc, &self.display_name, OffsetDateTime::now_utc())?;
+        self.commit_local(space, &key, id, item, &[]).await?;
+        Ok(id)
+    }
+
+    /// Applies `edit` to an existing item of `kind` and commits it (or nothing, if it
+    /// changed nothing). `edit` gets the document, the signing name and the time.
+    pub(crate) async fn edit_item(
+        &self,
+        space: SpaceId,
+        id: ItemId,
+        kind: &str,
+        edit: impl FnOnce(&mut AutoCommit, &str, OffsetDateTime) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        self.space(space).await?;
+        let _write = self.write.lock().await;
+        let key = self.writing_key(space).await?;
+        let mut item = self.take_item(space, id, kind).await?;
+        let heads = item.doc.get_heads();
+        // On error the taken document (maybe half edited) is dropped, not cached: the
+        // next use reloads it from disk.
+        edit(&mut item.doc, &self.display_name, OffsetDateTime::now_utc())?;
+        self.commit_local(space, &key, id, item, &heads).await
     }
 
     /// Takes an item of `space` and `kind` out of the cache or off the disk, ready to
@@ -473,12 +509,11 @@ impl Profile {
         id: ItemId,
         mut item: Item,
         heads: &[ChangeHash],
-    ) -> Result<Event, Error> {
-        let event = agenda::read(&item.doc, space, id);
+    ) -> Result<(), Error> {
         if item.doc.get_heads() == heads {
             // Nothing changed: no entry to send.
             self.items.keep(id, item);
-            return Ok(event);
+            return Ok(());
         }
         let changes = item.doc.save_after(heads);
         let entry = Entry::seal(&self.device, space, id, EntryKind::Change, *key_id, key, &changes)?;
@@ -492,16 +527,22 @@ impl Profile {
             .bind(OUTBOX_ENTRY)
             .execute(&mut *tx)
             .await?;
-        agenda::project(&mut tx, space, id, &event).await?;
-        record_history(&mut tx, id, &self.device_id(), None, &event.updated_at).await?;
+        let projected = modules::project(&mut tx, space, id, &item.kind, &item.doc).await?;
+        let (title, at) = match projected {
+            Some(p) => (p.title, p.updated_at),
+            None => (String::new(), now_text()),
+        };
+        record_history(&mut tx, id, &self.device_id(), None, &at).await?;
         tx.commit().await?;
+        let kind = item.kind.clone();
         self.items.keep(id, item);
         self.outbox.send_modify(|n| *n += 1);
         let item = ChangedItem {
             id,
+            kind,
             created: heads.is_empty(),
-            title: event.title.clone(),
-            by: event.updated_by.clone(),
+            title,
+            by: self.display_name.clone(),
             author: self.device_id(),
         };
         let _ = self.changes.send(Changed {
@@ -509,7 +550,7 @@ impl Profile {
             remote: false,
             items: vec![item],
         });
-        Ok(event)
+        Ok(())
     }
 
     /// Entries waiting for the relay's acknowledgement.
@@ -852,23 +893,22 @@ impl Profile {
             }
             incoming.keep_pending(&mut tx, id).await?;
             let item = &mut incoming.item;
-            item.kind = agenda::kind_of(&item.doc).unwrap_or_else(|| "unknown".into());
+            item.kind = modules::kind_of(&item.doc).unwrap_or_else(|| "unknown".into());
             let changes = item.doc.save_after(&incoming.heads);
             items::save(&mut tx, id, item, &changes).await?;
-            if item.kind == agenda::KIND {
-                let event = agenda::read(&item.doc, space, id);
-                agenda::project(&mut tx, space, id, &event).await?;
+            if let Some(projected) = modules::project(&mut tx, space, id, &item.kind, &item.doc).await? {
                 // The name the membership log gives the signing device, not the one
                 // written inside the document.
                 let by = members
                     .state
                     .member_of(&incoming.author)
                     .map(|(_, m)| m.info.name.clone())
-                    .unwrap_or(event.updated_by);
+                    .unwrap_or(projected.updated_by);
                 changed.push(ChangedItem {
                     id,
+                    kind: item.kind.clone(),
                     created: incoming.created,
-                    title: event.title,
+                    title: projected.title,
                     by,
                     author: incoming.author,
                 });
@@ -1125,7 +1165,7 @@ impl Incoming {
         for (seq, author, body) in std::mem::take(&mut self.arrived) {
             match self.item.doc.load_incremental(&body) {
                 Ok(_) => {
-                    let at = agenda::updated_at(&self.item.doc).unwrap_or_else(now_text);
+                    let at = modules::updated_at(&self.item.doc).unwrap_or_else(now_text);
                     applied.push((seq, author, at));
                     self.bodies.push(body);
                 }

@@ -2,8 +2,8 @@
 
 use bastide_core::live::SyncStatus;
 use bastide_core::{
-    Code, Event, EventInput, HistoryEntry, InvitationView, ItemId, MemberInfo, MemberView, Role, SpaceId,
-    SpaceInfo,
+    Card, CardFilter, CardInput, Code, Event, EventInput, HistoryEntry, InvitationView, ItemId, MemberInfo,
+    MemberView, Role, SpaceId, SpaceInfo,
 };
 use serde::ser::SerializeStruct;
 use tauri::State;
@@ -236,6 +236,65 @@ pub(crate) async fn restore_event(state: State<'_, AppState>, space: String, id:
         .restore_event(space_id(&space)?, item_id(&id)?)
         .await?;
     Ok(())
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn list_cards(
+    state: State<'_, AppState>,
+    space: String,
+    filter: CardFilter,
+) -> Result<Vec<Card>> {
+    Ok(state.profile.cards(space_id(&space)?, &filter).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn add_card(state: State<'_, AppState>, space: String, card: CardInput) -> Result<Card> {
+    Ok(state.profile.add_card(space_id(&space)?, card).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn update_card(
+    state: State<'_, AppState>,
+    space: String,
+    id: String,
+    card: CardInput,
+) -> Result<Card> {
+    Ok(state
+        .profile
+        .update_card(space_id(&space)?, item_id(&id)?, card)
+        .await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn pick_card_value(
+    state: State<'_, AppState>,
+    space: String,
+    id: String,
+    field: String,
+    value: String,
+) -> Result<Card> {
+    Ok(state
+        .profile
+        .pick_card_value(space_id(&space)?, item_id(&id)?, &field, &value)
+        .await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn set_card_deleted(
+    state: State<'_, AppState>,
+    space: String,
+    id: String,
+    deleted: bool,
+) -> Result<Card> {
+    Ok(state
+        .profile
+        .set_card_deleted(space_id(&space)?, item_id(&id)?, deleted)
+        .await?)
 }
 
 #[tauri::command]

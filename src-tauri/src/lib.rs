@@ -93,6 +93,11 @@ pub fn run() {
             commands::delete_event,
             commands::restore_event,
             commands::item_history,
+            commands::list_cards,
+            commands::add_card,
+            commands::update_card,
+            commands::pick_card_value,
+            commands::set_card_deleted,
             commands::sync_status,
         ])
         .run(tauri::generate_context!());
@@ -189,11 +194,15 @@ async fn forward_members(app: AppHandle, profile: Arc<Profile>) {
 fn notify(item: bastide_core::ChangedItem) {
     let verb = if item.created { "a ajouté" } else { "a modifié" };
     let body = format!("{} {verb} « {} »", item.by, item.title);
+    let summary = match item.kind.as_str() {
+        bastide_core::directory::KIND => "Annuaire",
+        _ => "Agenda",
+    };
     // Showing talks to the session bus synchronously: keep it off the async threads.
     tauri::async_runtime::spawn_blocking(move || {
         if let Err(error) = notify_rust::Notification::new()
             .appname("Bastide")
-            .summary("Agenda")
+            .summary(summary)
             .body(&body)
             .show()
         {
