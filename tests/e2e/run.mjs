@@ -240,6 +240,45 @@ async function main() {
       await shown(code, 'the invitation dialog did not close', { gone: true });
     });
 
+    // Before the second member redeems it: the code just made is still open.
+    const invited = `le code d’invitation commence par ${INVITE_PREFIX}`;
+    await check('la liste des invitations montre le code créé comme « ouverte »', [invited], async () => {
+      // A dialog left open by a failed check above would cover the switch.
+      for (const dialog of ['event-dialog', 'invite-dialog']) {
+        if (await byTestId(dialog).isDisplayed()) await byTestId('modal-close').click();
+      }
+      await byTestId('view-members').click();
+      await shown(byTestId('invitations-section'), 'no invitations-section in the administrator\'s members list');
+      const wanted = '1 invitation-row: open, Nouvelle personne — Rédacteur (agent), ouverte';
+      let seen = '';
+      await waitFor(async () => {
+        seen = await browser.execute(() => {
+          const rows = [...document.querySelectorAll('[data-testid="invitation-row"]')];
+          const described = rows.map((row) => {
+            const text = (id) =>
+              (row.querySelector(`[data-testid="${id}"]`)?.textContent ?? '').replace(/\s+/g, ' ').trim();
+            return `${row.getAttribute('data-state')}, ${text('invitation-for')}, ${text('invitation-state')}`;
+          });
+          return `${rows.length} invitation-row: ${described.join('; ')}`;
+        });
+        return seen === wanted;
+      }, 'the invitations do not show the code just made, alone and open');
+      expect(seen === wanted, seen);
+      // Valid 7 days from now, shown in local time ("expire le 30/11/2026 14:05").
+      const expiry = normalise(await textOf(byTestId('invitation-expiry'))).trim();
+      const m = /^expire le (\d\d)\/(\d\d)\/(\d{4})\D+(\d\d):(\d\d)$/.exec(expiry);
+      expect(m !== null, `invitation-expiry reads "${expiry}"`);
+      const at = new Date(Number(m[3]), Number(m[2]) - 1, Number(m[1]), Number(m[4]), Number(m[5]));
+      const week = Date.now() + 7 * 24 * 60 * 60 * 1000;
+      expect(Math.abs(at.getTime() - week) < 10 * 60 * 1000, `invitation-expiry reads "${expiry}", not 7 days from now`);
+      expect(await byTestId('invitation-revoke').isDisplayed(), 'no "Retirer" button on the open invitation');
+      const file = path.join(config.artifacts, 'invitations.png');
+      await browser.saveScreenshot(file);
+      console.log(`    capture : ${file}`);
+      await byTestId('view-agenda').click();
+      await shown(byTestId('tab-list'), 'the agenda did not come back');
+    });
+
     await check(`la liste des membres montre ${MY_NAME}, le créateur, comme Administrateur`, [`créer l’espace « ${SPACE_NAME} »`], async () => {
       // A dialog left open by a failed check above would cover the switch.
       for (const dialog of ['event-dialog', 'invite-dialog']) {

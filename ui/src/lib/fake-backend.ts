@@ -14,6 +14,7 @@ import {
   type EventInput,
   type HistoryEntry,
   type Identity,
+  type Invitation,
   type Member,
   type Role,
   type Space,
@@ -26,6 +27,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** A one-time code as the relay knows it: an invitation to a space, or a device code. */
 export interface FakeCode {
+  /** The invitation key (64 hex): what `list_invitations` shows and `revoke_invitation` takes. */
+  id: string;
   kind: 'invite' | 'device';
   /** For an invitation: the space it opens and the role it gives. */
   space?: Space;
@@ -103,7 +106,7 @@ export class FakeBackend {
       organisation: '',
       function: '',
       role: 'editor',
-      devices: [`device-${this.nextId++}`],
+      devices: [this.hexId()],
       removed: false,
       isMe: false,
       ...member,
@@ -140,6 +143,26 @@ export class FakeBackend {
     return this.newCode({ kind: 'invite', space, role }, expiresDays);
   }
 
+  /**
+   * An invitation to a space this device is in, as `invite_code` (or, `forDevice`,
+   * `device_add`) would have made it, in any state: `expires` (RFC 3339) in the past
+   * makes it expired.
+   */
+  addInvitation(
+    space: string,
+    options: { role?: Role; forDevice?: boolean; expires?: string; used?: boolean; revoked?: boolean } = {},
+  ): FakeCode {
+    const { role = 'editor', forDevice = false, expires, used = false, revoked = false } = options;
+    const text = forDevice
+      ? this.newCode({ kind: 'device', spaces: [this.space(space)] }, 7)
+      : this.newCode({ kind: 'invite', space: this.space(space), role }, 7);
+    const code = this.codes.get(text)!;
+    if (expires) code.expiresAt = Date.parse(expires);
+    code.used = used;
+    code.revoked = revoked;
+    return code;
+  }
+
   /** A device code made on this person's other computer, for spaces this device is not in yet. */
   offerDevice(spaceNames: string[]): string {
     const spaces = spaceNames.map((name) => {
@@ -158,12 +181,46 @@ export class FakeBackend {
     return { id: 'member-me', ...this.me, role, devices: [this.info.deviceId], removed: false, isMe: true };
   }
 
+  /**
+   * A key-like id, 64 hex characters. The first 8, all the UI shows of a device, differ
+   * from one id to the next (an odd multiplier is a bijection on 32 bits).
+   */
+  private hexId(): string {
+    let x = Math.imul(this.nextId++, 0x9e3779b1) >>> 0;
+    let hex = '';
+    for (let i = 0; i < 8; i++) {
+      hex += x.toString(16).padStart(8, '0');
+      x = (Math.imul(x ^ (x >>> 15), 0x2c1b3c6d) + 0x297a2d39) >>> 0;
+    }
+    return hex;
+  }
+
   /** A code shaped like a real one: the prefix, then a long opaque token. */
-  private newCode(code: Omit<FakeCode, 'expiresAt' | 'used' | 'revoked'>, days: number): string {
+  private newCode(code: Omit<FakeCode, 'id' | 'expiresAt' | 'used' | 'revoked'>, days: number): string {
     const token = btoa(JSON.stringify({ kind: code.kind, n: this.nextId++, key: 'x'.repeat(32) }));
     const text = `BSTD1-${token}`;
-    this.codes.set(text, { ...code, expiresAt: Date.now() + days * DAY_MS, used: false, revoked: false });
+    const id = this.hexId();
+    this.codes.set(text, { id, ...code, expiresAt: Date.now() + days * DAY_MS, used: false, revoked: false });
     return text;
+  }
+
+  /**
+   * The invitations of a space as `list_invitations` gives them, newest expiry first.
+   * A device code stands for one invitation in each of its spaces (the real backend
+   * makes one per space; here revoking it withdraws it everywhere).
+   */
+  private invitations(space: string): Invitation[] {
+    return [...this.codes.values()]
+      .filter((c) => (c.kind === 'invite' ? c.space?.id === space : (c.spaces ?? []).some((s) => s.id === space)))
+      .sort((a, b) => b.expiresAt - a.expiresAt || a.id.localeCompare(b.id))
+      .map((c) => ({
+        id: c.id,
+        role: c.role ?? 'editor',
+        forDevice: c.kind === 'device',
+        expires: new Date(c.expiresAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        used: c.used,
+        revoked: c.revoked,
+      }));
   }
 
   /** The code as the relay would check it before letting it be used. */
@@ -291,6 +348,35 @@ export class FakeBackend {
         member.removed = true;
         return null;
       }
+      case 'list_invitations':
+        this.space(args.space);
+        return this.invitations(String(args.space));
+      case 'revoke_invitation': {
+        // In the order the membership log checks: the author, the invitation, who may
+        // withdraw it (an administrator, or the person a device code is for), its state.
+        this.acting(args.space, 'member');
+        const code = [...this.codes.values()].find(
+          (c) => c.id === args.invitation && this.invitations(String(args.space)).some((i) => i.id === c.id),
+        );
+        if (!code) throw { code: 'invite_unknown', message: `no invitation ${String(args.invitation)}` };
+        if (code.kind === 'invite') this.acting(args.space, 'admin');
+        if (code.used) throw { code: 'invite_used', message: 'invitation already used' };
+        if (code.revoked) throw { code: 'invite_revoked', message: 'invitation revoked' };
+        code.revoked = true;
+        return null;
+      }
+      case 'remove_device': {
+        // An administrator any device; a member their own. Asked by someone else, an
+        // unknown device is refused as not theirs before being found missing.
+        const me = this.acting(args.space, 'member');
+        const owner = (this.members[String(args.space)] ?? []).find(
+          (m) => !m.removed && m.devices.includes(String(args.device)),
+        );
+        if (owner !== me) this.acting(args.space, 'admin');
+        if (!owner) throw { code: 'not_found', message: `no device ${String(args.device)}` };
+        owner.devices = owner.devices.filter((d) => d !== args.device);
+        return null;
+      }
       case 'device_add':
         return this.newCode({ kind: 'device', spaces: [...this.spaces] }, 7);
       case 'device_join': {
@@ -362,11 +448,11 @@ export class FakeBackend {
   }
 
   /** This device's member in the space, if its role allows the action. */
-  private acting(space: unknown, needs: 'admin' | 'write'): Member {
+  private acting(space: unknown, needs: 'admin' | 'write' | 'member'): Member {
     this.space(space);
     const me = this.members[String(space)]?.find((m) => m.isMe);
     if (!me || me.removed) throw { code: 'not_member', message: 'this device is not a member of the space' };
-    const allowed = needs === 'admin' ? me.role === 'admin' : me.role !== 'reader';
+    const allowed = needs === 'admin' ? me.role === 'admin' : needs === 'write' ? me.role !== 'reader' : true;
     if (!allowed) throw { code: 'not_allowed', message: `role ${me.role} may not do this` };
     return me;
   }

@@ -29,6 +29,9 @@ describe('ipc', () => {
     await ipc.spaceMembers('s1');
     await ipc.setRole('s1', 'm2', 'reader');
     await ipc.removeMember('s1', 'm2');
+    await ipc.listInvitations('s1');
+    await ipc.revokeInvitation('s1', 'i1');
+    await ipc.removeDevice('s1', 'd2');
     await ipc.deviceAdd();
     await ipc.deviceJoin('BSTD1-D');
     await ipc.listEvents('s1');
@@ -52,6 +55,9 @@ describe('ipc', () => {
       ['space_members', { space: 's1' }],
       ['set_role', { space: 's1', member: 'm2', role: 'reader' }],
       ['remove_member', { space: 's1', member: 'm2' }],
+      ['list_invitations', { space: 's1' }],
+      ['revoke_invitation', { space: 's1', invitation: 'i1' }],
+      ['remove_device', { space: 's1', device: 'd2' }],
       ['device_add', {}],
       ['device_join', { code: 'BSTD1-D' }],
       ['list_events', { space: 's1' }],

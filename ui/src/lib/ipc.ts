@@ -12,6 +12,7 @@ import type {
   EventInput,
   HistoryEntry,
   Identity,
+  Invitation,
   Member,
   Role,
   Space,
@@ -75,6 +76,27 @@ export async function setRole(space: string, member: string, role: Role): Promis
 /** Removes a member: their devices receive nothing more; what they wrote stays. */
 export async function removeMember(space: string, member: string): Promise<void> {
   await call<null>('remove_member', { space, member });
+}
+
+/** The space's invitations, newest expiry first: open, used, withdrawn or expired. */
+export function listInvitations(space: string): Promise<Invitation[]> {
+  return call('list_invitations', { space });
+}
+
+/**
+ * Withdraws an unused invitation: its code is refused from then on. Administrators,
+ * or the member a device invitation is for.
+ */
+export async function revokeInvitation(space: string, invitation: string): Promise<void> {
+  await call<null>('revoke_invitation', { space, invitation });
+}
+
+/**
+ * Removes one device of a member (a lost laptop): it receives nothing new, and a new
+ * key is made. Administrators any device; a member their own.
+ */
+export async function removeDevice(space: string, device: string): Promise<void> {
+  await call<null>('remove_device', { space, device });
 }
 
 /** A one-time code that makes another computer of the same person a device of all their spaces. */

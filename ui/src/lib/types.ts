@@ -87,6 +87,25 @@ export interface Member {
 }
 
 /**
+ * An invitation of a space as `list_invitations` gives it to administrators, newest
+ * expiry first. Whether it has expired is for the UI to tell from `expires`.
+ */
+export interface Invitation {
+  /** The invitation key (hex): what `revoke_invitation` takes. */
+  id: string;
+  /** The role a newcomer gets; irrelevant for a device invitation. */
+  role: Role;
+  /** A "second device" code a member made for themself, not a newcomer's. */
+  forDevice: boolean;
+  /** When the relay stops accepting the code: RFC 3339, UTC. */
+  expires: string;
+  /** Redeemed: someone joined with it. */
+  used: boolean;
+  /** Withdrawn: the code is refused from then on (`invite_revoked`). */
+  revoked: boolean;
+}
+
+/**
  * Who a person says they are when creating a space (`create_space`, its `me`) or
  * joining one (`join_space`).
  */

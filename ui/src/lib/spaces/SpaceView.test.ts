@@ -70,6 +70,21 @@ describe('SpaceView', () => {
     expect(screen.getByTestId('view-agenda').getAttribute('aria-selected')).toBe('true');
   });
 
+  it('lists in the members view the invitation just made there', async () => {
+    const space = backend.addSpace('Pays — agents');
+    render(SpaceView, { space });
+    await fireEvent.click(screen.getByTestId('view-members'));
+    expect((await screen.findByTestId('invitations-empty')).textContent).toContain('Aucune invitation');
+    await fireEvent.click(screen.getByTestId('invite-open'));
+    await fireEvent.change(screen.getByTestId('invite-role'), { target: { value: 'validator' } });
+    await fireEvent.click(screen.getByTestId('invite-submit'));
+    await screen.findByTestId('invite-code');
+    await fireEvent.click(screen.getByTestId('modal-close'));
+    const row = await screen.findByTestId('invitation-row');
+    expect(row.dataset.state).toBe('open');
+    expect(within(row).getByTestId('invitation-for').textContent).toBe('Nouvelle personne — Validateur (élu)');
+  });
+
   it('follows a role change made in the members list', async () => {
     const space = backend.addSpace('Pays — agents');
     backend.addMember(space.id, { name: 'Alix Durand', role: 'admin' });
