@@ -6,13 +6,14 @@
 //! chosen the same way on every computer.
 
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+use automerge::{AutoCommit, ROOT};
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::error::Error;
+use crate::fields::{self, get_bool, get_str, put_str_if_changed, put_text, stamp, utc};
 use bastide_proto::{ItemId, SpaceId};
 
 /// The item kind of agenda events.
@@ -136,10 +137,6 @@ fn format_date(date: OffsetDateTime) -> String {
     date.format(&Rfc3339).unwrap_or_default()
 }
 
-fn utc(date: OffsetDateTime) -> String {
-    format_date(date.to_offset(time::UtcOffset::UTC))
-}
-
 /// Writes `checked` into a new or existing event document.
 pub(crate) fn write(
     doc: &mut AutoCommit,
@@ -176,56 +173,7 @@ pub(crate) fn set_deleted(
     by: &str,
     now: OffsetDateTime,
 ) -> Result<(), Error> {
-    if get_bool(doc, "deleted") == Some(deleted) {
-        return Ok(());
-    }
-    doc.put(ROOT, "deleted", deleted)?;
-    stamp(doc, by, now)
-}
-
-fn stamp(doc: &mut AutoCommit, by: &str, now: OffsetDateTime) -> Result<(), Error> {
-    doc.put(ROOT, "updated_at", utc(now))?;
-    doc.put(ROOT, "updated_by", by)?;
-    Ok(())
-}
-
-fn put_str_if_changed(doc: &mut AutoCommit, key: &str, value: &str) -> Result<(), Error> {
-    if get_str(doc, key).as_deref() != Some(value) {
-        doc.put(ROOT, key, value)?;
-    }
-    Ok(())
-}
-
-pub(crate) fn put_text(doc: &mut AutoCommit, key: &str, value: &str) -> Result<(), Error> {
-    match doc.get(ROOT, key)? {
-        Some((Value::Object(ObjType::Text), id)) => doc.update_text(&id, value)?,
-        _ => {
-            let id = doc.put_object(ROOT, key, ObjType::Text)?;
-            doc.splice_text(&id, 0, 0, value)?;
-        }
-    }
-    Ok(())
-}
-
-pub(crate) fn get_str(doc: &AutoCommit, key: &str) -> Option<String> {
-    match doc.get(ROOT, key).ok()?? {
-        (Value::Scalar(s), _) => match s.as_ref() {
-            ScalarValue::Str(s) => Some(s.to_string()),
-            _ => None,
-        },
-        (Value::Object(ObjType::Text), id) => doc.text(&id).ok(),
-        _ => None,
-    }
-}
-
-fn get_bool(doc: &AutoCommit, key: &str) -> Option<bool> {
-    match doc.get(ROOT, key).ok()?? {
-        (Value::Scalar(s), _) => match s.as_ref() {
-            ScalarValue::Boolean(b) => Some(*b),
-            _ => None,
-        },
-        _ => None,
-    }
+    fields::set_deleted(doc, deleted, by, now)
 }
 
 /// Reads an event document. Missing fields read as empty: a document is only ever

@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
 use time::OffsetDateTime;
 
-use crate::agenda::{get_str, put_text};
 use crate::error::Error;
+use crate::fields::{self, get_bool, get_str, put_text, stamp};
 use bastide_proto::{DeviceId, ItemId, SpaceId};
 
 /// The item kind of directory cards.
@@ -264,31 +264,7 @@ pub(crate) fn set_deleted(
     by: &str,
     now: OffsetDateTime,
 ) -> Result<(), Error> {
-    if get_bool(doc, "deleted") == Some(deleted) {
-        return Ok(());
-    }
-    doc.put(ROOT, "deleted", deleted)?;
-    stamp(doc, by, now)
-}
-
-fn stamp(doc: &mut AutoCommit, by: &str, now: OffsetDateTime) -> Result<(), Error> {
-    let at = now
-        .to_offset(time::UtcOffset::UTC)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
-    doc.put(ROOT, "updated_at", at)?;
-    doc.put(ROOT, "updated_by", by)?;
-    Ok(())
-}
-
-fn get_bool(doc: &AutoCommit, key: &str) -> Option<bool> {
-    match doc.get(ROOT, key).ok()?? {
-        (Value::Scalar(s), _) => match s.as_ref() {
-            ScalarValue::Boolean(b) => Some(*b),
-            _ => None,
-        },
-        _ => None,
-    }
+    fields::set_deleted(doc, deleted, by, now)
 }
 
 /// Every value of a register, the one `get` shows first, with the device that wrote

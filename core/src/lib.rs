@@ -27,6 +27,7 @@ pub mod agenda;
 pub mod device;
 pub mod directory;
 mod error;
+mod fields;
 pub mod invite;
 mod items;
 pub mod live;

@@ -21,12 +21,12 @@ pub(crate) struct Projected {
 
 /// The kind an item document declares, if any.
 pub(crate) fn kind_of(doc: &AutoCommit) -> Option<String> {
-    agenda::get_str(doc, "type")
+    crate::fields::get_str(doc, "type")
 }
 
 /// When the document says it was last changed (RFC 3339, UTC), if it says.
 pub(crate) fn updated_at(doc: &AutoCommit) -> Option<String> {
-    agenda::get_str(doc, "updated_at")
+    crate::fields::get_str(doc, "updated_at")
 }
 
 /// Writes the item into its kind's projection; `None` for a kind this build does not

@@ -1,0 +1,80 @@
+//! Reading and writing the fields of item documents, shared by every module.
+
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::error::Error;
+
+/// `date` in UTC, RFC 3339.
+pub(crate) fn utc(date: OffsetDateTime) -> String {
+    date.to_offset(time::UtcOffset::UTC)
+        .format(&Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Records who changed the document last, and when.
+pub(crate) fn stamp(doc: &mut AutoCommit, by: &str, now: OffsetDateTime) -> Result<(), Error> {
+    doc.put(ROOT, "updated_at", utc(now))?;
+    doc.put(ROOT, "updated_by", by)?;
+    Ok(())
+}
+
+/// Moves an item to the trash, or back (nothing if it is there already).
+pub(crate) fn set_deleted(
+    doc: &mut AutoCommit,
+    deleted: bool,
+    by: &str,
+    now: OffsetDateTime,
+) -> Result<(), Error> {
+    if get_bool(doc, "deleted") == Some(deleted) {
+        return Ok(());
+    }
+    doc.put(ROOT, "deleted", deleted)?;
+    stamp(doc, by, now)
+}
+
+/// Writes a string register, if it differs.
+pub(crate) fn put_str_if_changed(doc: &mut AutoCommit, key: &str, value: &str) -> Result<(), Error> {
+    if get_str(doc, key).as_deref() != Some(value) {
+        doc.put(ROOT, key, value)?;
+    }
+    Ok(())
+}
+
+/// Makes the text at `key` read `value`, with the smallest edit (concurrent edits of
+/// other parts of the text survive).
+pub(crate) fn put_text(doc: &mut AutoCommit, key: &str, value: &str) -> Result<(), Error> {
+    match doc.get(ROOT, key)? {
+        Some((Value::Object(ObjType::Text), id)) => doc.update_text(&id, value)?,
+        _ => {
+            let id = doc.put_object(ROOT, key, ObjType::Text)?;
+            doc.splice_text(&id, 0, 0, value)?;
+        }
+    }
+    Ok(())
+}
+
+/// A string register or a text, as a string.
+pub(crate) fn get_str(doc: &AutoCommit, key: &str) -> Option<String> {
+    match doc.get(ROOT, key).ok()?? {
+        (Value::Scalar(s), _) => match s.as_ref() {
+            ScalarValue::Str(s) => Some(s.to_string()),
+            _ => None,
+        },
+        (Value::Object(ObjType::Text), id) => doc.text(&id).ok(),
+        _ => None,
+    }
+}
+
+/// A boolean register.
+pub(crate) fn get_bool(doc: &AutoCommit, key: &str) -> Option<bool> {
+    match doc.get(ROOT, key).ok()?? {
+        (Value::Scalar(s), _) => match s.as_ref() {
+            ScalarValue::Boolean(b) => Some(*b),
+            _ => None,
+        },
+        _ => None,
+    }
+}
