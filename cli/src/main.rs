@@ -35,6 +35,9 @@ enum Command {
     /// The directory (annuaire): cards for people and organisations.
     #[command(subcommand)]
     Contact(ContactCommand),
+    /// Forums: topics, posts and replies.
+    #[command(subcommand)]
+    Forum(ForumCommand),
     /// This person's devices: add a second one.
     #[command(subcommand)]
     Device(DeviceCommand),
@@ -268,6 +271,34 @@ impl CardFields {
         set(&mut base.notes, self.notes);
         base
     }
+}
+
+#[derive(Subcommand)]
+enum ForumCommand {
+    /// Posts in a topic (its id or title; a new title opens the topic); prints the
+    /// post's id.
+    Post {
+        /// Topic id or title.
+        topic: String,
+        /// The message (@name mentions a member).
+        text: String,
+    },
+    /// Replies to a post; prints the reply's id.
+    Reply {
+        /// The post answered.
+        post: String,
+        /// The message.
+        text: String,
+        /// A passage of the post to quote.
+        #[arg(long)]
+        quote: Option<String>,
+    },
+    /// Lists topics, latest activity first, with their posts in order.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -513,6 +544,7 @@ async fn command(profile: &Profile, space: Option<&str>, command: Command) -> an
         }
         Command::Agenda(agenda) => self::agenda(profile, space, agenda).await?,
         Command::Contact(contact) => self::contact(profile, space, contact).await?,
+        Command::Forum(forum) => self::forum(profile, space, forum).await?,
         Command::Sync => {
             let report = profile.sync_once().await?;
             eprintln!(
@@ -683,6 +715,76 @@ async fn contact(profile: &Profile, space: Option<&str>, command: ContactCommand
                         "{}  {}  {}  {}{conflicts}",
                         c.id, c.fields.name, c.fields.organisation, c.fields.phone
                     );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn forum(profile: &Profile, space: Option<&str>, command: ForumCommand) -> anyhow::Result<()> {
+    let space = profile.resolve_space(space).await?;
+    match command {
+        ForumCommand::Post { topic, text } => {
+            let topics = profile.topics(space).await?;
+            let found = topics
+                .iter()
+                .find(|t| t.id == topic.trim() || t.title == topic.trim())
+                .map(|t| t.id.parse())
+                .transpose()?;
+            let post = match found {
+                Some(id) => profile.post(space, id, &text, None, None).await?,
+                None => {
+                    let opened = profile.create_topic(space, &topic, &text).await?;
+                    let posts = profile.topic_posts(space, opened.id.parse()?).await?;
+                    posts
+                        .into_iter()
+                        .next()
+                        .context("the new topic has its first post")?
+                }
+            };
+            println!("{}", post.id);
+        }
+        ForumCommand::Reply { post, text, quote } => {
+            let answered = profile.forum_post(space, post.parse()?).await?;
+            let quote = quote.as_deref().map(|q| (answered.id.parse(), q));
+            let quote = match quote {
+                Some((id, q)) => Some((id?, q)),
+                None => None,
+            };
+            let reply = profile
+                .post(
+                    space,
+                    answered.topic.parse()?,
+                    &text,
+                    Some(answered.id.parse()?),
+                    quote,
+                )
+                .await?;
+            println!("{}", reply.id);
+        }
+        ForumCommand::List { json } => {
+            let mut listed = Vec::new();
+            for topic in profile.topics(space).await? {
+                let posts = profile.topic_posts(space, topic.id.parse()?).await?;
+                listed.push((topic, posts));
+            }
+            if json {
+                let value: Vec<serde_json::Value> = listed
+                    .into_iter()
+                    .map(|(topic, posts)| {
+                        let mut t = serde_json::to_value(topic)?;
+                        t["messages"] = serde_json::to_value(posts)?;
+                        Ok(t)
+                    })
+                    .collect::<Result<_, serde_json::Error>>()?;
+                println!("{}", serde_json::to_string_pretty(&value)?);
+            } else {
+                for (topic, posts) in listed {
+                    println!("{}  {}  ({} message(s))", topic.id, topic.title, topic.posts);
+                    for p in posts {
+                        println!("    {}  {}  {}: {}", p.id, p.created_at, p.author, p.body);
+                    }
                 }
             }
         }

@@ -388,3 +388,49 @@ async fn contacts_through_the_command_line() {
     refused(a, &["contact", "add", "X", "--status", "interne"], "titulaire").await;
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forums_through_the_command_line() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::spawn(Config::new(
+        "127.0.0.1:0".parse().unwrap(),
+        data.path().to_path_buf(),
+    ))
+    .await
+    .unwrap();
+    let relay = server.relay_addr().to_string();
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (a.path(), b.path());
+    ok(
+        a,
+        &["space", "create", "Culture", "--relay", &relay, "--name", "Anne"],
+    )
+    .await;
+    let code = ok(a, &["space", "invite"]).await;
+    ok(b, &["space", "join", &code, "--name", "Bertrand"]).await;
+
+    let post = ok(a, &["forum", "post", "Festival", "Qui fait les affiches ?"]).await;
+    assert_eq!(post.len(), 32, "forum post prints only the id: {post:?}");
+    ok(a, &["sync"]).await;
+    ok(b, &["sync"]).await;
+    let reply = ok(b, &["forum", "reply", &post, "Moi, @Anne", "--quote", "affiches"]).await;
+    ok(b, &["sync"]).await;
+    ok(a, &["sync"]).await;
+    let again = ok(a, &["forum", "post", "Festival", "Merci !"]).await;
+    assert_ne!(again, post);
+
+    let listed = json(&ok(a, &["forum", "list", "--json"]).await);
+    let topics = listed.as_array().expect("an array");
+    assert_eq!(topics.len(), 1, "the second post went to the same topic");
+    assert_eq!(topics[0]["title"], "Festival");
+    let messages = topics[0]["messages"].as_array().expect("messages");
+    let ids: Vec<&str> = messages.iter().filter_map(|m| m["id"].as_str()).collect();
+    assert_eq!(ids, vec![post.as_str(), reply.as_str(), again.as_str()]);
+    assert_eq!(messages[1]["author"], "Bertrand");
+    assert_eq!(messages[1]["parent"], post.as_str());
+    assert_eq!(messages[1]["mentionsMe"], true);
+
+    refused(a, &["forum", "post", "Festival", "   "], "empty").await;
+    refused(a, &["forum", "reply", &"0".repeat(32), "x"], "no item").await;
+    server.shutdown().await;
+}

@@ -3,14 +3,18 @@
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::error::Error;
 
-/// `date` in UTC, RFC 3339.
+/// `date` in UTC, RFC 3339 with a fixed number of fraction digits, so that such
+/// strings sort as the times they name (a variable-length fraction would put
+/// "…:01Z" after "…:01.5Z").
 pub(crate) fn utc(date: OffsetDateTime) -> String {
+    const FORMAT: &[time::format_description::BorrowedFormatItem<'_>] = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
+    );
     date.to_offset(time::UtcOffset::UTC)
-        .format(&Rfc3339)
+        .format(FORMAT)
         .unwrap_or_default()
 }
 
@@ -76,5 +80,18 @@ pub(crate) fn get_bool(doc: &AutoCommit, key: &str) -> Option<bool> {
             _ => None,
         },
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc_times_sort_as_strings() {
+        let whole = time::macros::datetime!(2026-11-23 21:55:01 UTC);
+        let later = whole + time::Duration::milliseconds(500);
+        let (a, b) = (super::utc(whole), super::utc(later));
+        assert_eq!(a, "2026-11-23T21:55:01.000000Z");
+        assert!(a < b, "{a} sorts before {b}");
+        assert!(time::OffsetDateTime::parse(&a, &time::format_description::well_known::Rfc3339).is_ok());
     }
 }

@@ -6,15 +6,13 @@ use bastide_proto::{ItemId, SpaceId};
 use sqlx::SqliteConnection;
 
 use crate::error::Error;
-use crate::{agenda, directory};
+use crate::{agenda, directory, forum};
 
 /// What a projection says of an item, for notifications and history.
 #[derive(Debug)]
 pub(crate) struct Projected {
     /// Its title (an event's title, a card's name).
     pub(crate) title: String,
-    /// When the document says it was last changed.
-    pub(crate) updated_at: String,
     /// Who the document says changed it last.
     pub(crate) updated_by: String,
 }
@@ -44,7 +42,6 @@ pub(crate) async fn project(
             agenda::project(conn, space, id, &event).await?;
             Some(Projected {
                 title: event.title,
-                updated_at: event.updated_at,
                 updated_by: event.updated_by,
             })
         }
@@ -53,9 +50,26 @@ pub(crate) async fn project(
             directory::project(conn, space, id, &card).await?;
             Some(Projected {
                 title: card.fields.name,
-                updated_at: card.updated_at,
                 updated_by: card.updated_by,
             })
+        }
+        forum::TOPIC | forum::POST => {
+            let first: Option<(Vec<u8>,)> =
+                sqlx::query_as("SELECT author FROM item_history WHERE item = ? ORDER BY ord LIMIT 1")
+                    .bind(id.0.as_slice())
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            Some(
+                forum::project(
+                    conn,
+                    space,
+                    id,
+                    kind,
+                    doc,
+                    first.as_ref().map(|(a,)| a.as_slice()),
+                )
+                .await?,
+            )
         }
         _ => None,
     })
@@ -65,5 +79,9 @@ pub(crate) async fn project(
 pub(crate) async fn clear(conn: &mut SqliteConnection) -> Result<(), Error> {
     sqlx::query("DELETE FROM events").execute(&mut *conn).await?;
     sqlx::query("DELETE FROM contacts").execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM forum_topics")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM forum_posts").execute(&mut *conn).await?;
     Ok(())
 }

@@ -24,6 +24,7 @@ use crate::modules;
 use crate::sync::{RelayConnection, SyncError};
 
 mod cards;
+mod forum;
 mod membership;
 
 pub use membership::OpOutcome;
@@ -527,12 +528,10 @@ impl Profile {
             .bind(OUTBOX_ENTRY)
             .execute(&mut *tx)
             .await?;
-        let projected = modules::project(&mut tx, space, id, &item.kind, &item.doc).await?;
-        let (title, at) = match projected {
-            Some(p) => (p.title, p.updated_at),
-            None => (String::new(), now_text()),
-        };
+        let at = modules::updated_at(&item.doc).unwrap_or_else(now_text);
         record_history(&mut tx, id, &self.device_id(), None, &at).await?;
+        let projected = modules::project(&mut tx, space, id, &item.kind, &item.doc).await?;
+        let title = projected.map(|p| p.title).unwrap_or_default();
         tx.commit().await?;
         let kind = item.kind.clone();
         self.items.keep(id, item);

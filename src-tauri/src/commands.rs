@@ -3,7 +3,7 @@
 use bastide_core::live::SyncStatus;
 use bastide_core::{
     Card, CardFilter, CardInput, Code, Event, EventInput, HistoryEntry, InvitationView, ItemId, MemberInfo,
-    MemberView, Role, SpaceId, SpaceInfo,
+    MemberView, Post, Quote, Role, SpaceId, SpaceInfo, Topic,
 };
 use serde::ser::SerializeStruct;
 use tauri::State;
@@ -295,6 +295,85 @@ pub(crate) async fn set_card_deleted(
         .profile
         .set_card_deleted(space_id(&space)?, item_id(&id)?, deleted)
         .await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn list_topics(state: State<'_, AppState>, space: String) -> Result<Vec<Topic>> {
+    Ok(state.profile.topics(space_id(&space)?).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state, body), err(level = "info", Debug))]
+pub(crate) async fn create_topic(
+    state: State<'_, AppState>,
+    space: String,
+    title: String,
+    body: String,
+) -> Result<Topic> {
+    Ok(state
+        .profile
+        .create_topic(space_id(&space)?, &title, &body)
+        .await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn topic_posts(
+    state: State<'_, AppState>,
+    space: String,
+    topic: String,
+) -> Result<Vec<Post>> {
+    Ok(state
+        .profile
+        .topic_posts(space_id(&space)?, item_id(&topic)?)
+        .await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state, body), err(level = "info", Debug))]
+pub(crate) async fn post_message(
+    state: State<'_, AppState>,
+    space: String,
+    topic: String,
+    body: String,
+    parent: Option<String>,
+    quote: Option<Quote>,
+) -> Result<Post> {
+    let parent = parent.as_deref().map(item_id).transpose()?;
+    let quoted = match &quote {
+        Some(q) => Some((item_id(&q.post)?, q.excerpt.as_str())),
+        None => None,
+    };
+    Ok(state
+        .profile
+        .post(space_id(&space)?, item_id(&topic)?, &body, parent, quoted)
+        .await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn follow_topic(
+    state: State<'_, AppState>,
+    space: String,
+    topic: String,
+    follow: bool,
+) -> Result<()> {
+    state
+        .profile
+        .follow_topic(space_id(&space)?, item_id(&topic)?, follow)
+        .await?;
+    Ok(())
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn mark_topic_read(state: State<'_, AppState>, space: String, topic: String) -> Result<()> {
+    state
+        .profile
+        .mark_topic_read(space_id(&space)?, item_id(&topic)?)
+        .await?;
+    Ok(())
 }
 
 #[tauri::command]

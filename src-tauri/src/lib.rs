@@ -94,6 +94,12 @@ pub fn run() {
             commands::restore_event,
             commands::item_history,
             commands::list_cards,
+            commands::list_topics,
+            commands::create_topic,
+            commands::topic_posts,
+            commands::post_message,
+            commands::follow_topic,
+            commands::mark_topic_read,
             commands::add_card,
             commands::update_card,
             commands::pick_card_value,
@@ -167,7 +173,9 @@ async fn forward_changes(app: AppHandle, profile: Arc<Profile>) {
         }
         if changed.remote {
             for item in changed.items.into_iter().filter(|i| i.author != me) {
-                notify(item);
+                if worth_notifying(&profile, changed.space, &item).await {
+                    notify(item);
+                }
             }
         }
     }
@@ -190,12 +198,34 @@ async fn forward_members(app: AppHandle, profile: Arc<Profile>) {
     }
 }
 
+/// Forum posts notify only in followed topics or when they mention this person;
+/// everything else another member changes does.
+async fn worth_notifying(
+    profile: &Profile,
+    space: bastide_core::SpaceId,
+    item: &bastide_core::ChangedItem,
+) -> bool {
+    match item.kind.as_str() {
+        bastide_core::forum::POST => match profile.forum_post(space, item.id).await {
+            Ok(post) if post.mentions_me => true,
+            Ok(post) => match post.topic.parse() {
+                Ok(topic) => profile.topic(space, topic).await.is_ok_and(|t| t.followed),
+                Err(_) => false,
+            },
+            Err(_) => false,
+        },
+        bastide_core::forum::TOPIC => false,
+        _ => true,
+    }
+}
+
 /// A desktop notification for another member's change.
 fn notify(item: bastide_core::ChangedItem) {
     let verb = if item.created { "a ajouté" } else { "a modifié" };
     let body = format!("{} {verb} « {} »", item.by, item.title);
     let summary = match item.kind.as_str() {
         bastide_core::directory::KIND => "Annuaire",
+        bastide_core::forum::POST | bastide_core::forum::TOPIC => "Forum",
         _ => "Agenda",
     };
     // Showing talks to the session bus synchronously: keep it off the async threads.
