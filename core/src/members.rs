@@ -53,7 +53,7 @@ impl SpaceMembers {
         let (sequenced, last_op_seq) = replay_before(space, &ops, u64::MAX);
         let mut keys = BTreeMap::new();
         for holder in std::iter::once(me).chain(invitations) {
-            for share in state.shares_to(&holder.device_id()) {
+            for share in state.readable_shares_to(&holder.device_id()) {
                 match share.open(space, holder) {
                     Ok(key) => {
                         keys.entry(share.key).or_insert(key);

@@ -512,6 +512,12 @@ pub struct Membership {
     invitations: BTreeMap<DeviceId, Invitation>,
     keys: Vec<KeyId>,
     shares: BTreeMap<(KeyId, DeviceId), KeyShare>,
+    /// Shares in validly signed ops that replay rejected: two admins removing the
+    /// same member offline both seal a new key, the later one is rejected, yet
+    /// entries were written under its key before anyone knew.
+    stale_shares: BTreeMap<(KeyId, DeviceId), KeyShare>,
+    /// Keys brought by those rejected ops.
+    stale_keys: BTreeSet<KeyId>,
     applied: Vec<OpId>,
     rejected: BTreeMap<OpId, Rejection>,
     heads: BTreeSet<OpId>,
@@ -528,6 +534,8 @@ impl Membership {
             invitations: BTreeMap::new(),
             keys: Vec::new(),
             shares: BTreeMap::new(),
+            stale_shares: BTreeMap::new(),
+            stale_keys: BTreeSet::new(),
             applied: Vec::new(),
             rejected: BTreeMap::new(),
             heads: BTreeSet::new(),
@@ -562,6 +570,17 @@ impl Membership {
                     state.applied.push(id);
                 }
                 Err(reason) => {
+                    if let Some(key) = op.body().new_key()
+                        && !state.keys.contains(&key)
+                    {
+                        state.stale_keys.insert(key);
+                    }
+                    for share in op.body().shares() {
+                        state
+                            .stale_shares
+                            .entry((share.key, share.recipient))
+                            .or_insert_with(|| share.clone());
+                    }
                     state.rejected.insert(id, reason);
                 }
             }
@@ -717,7 +736,7 @@ impl Membership {
     fn check_shares(&self, body: &OpBody) -> Result<(), Rejection> {
         let new_key = body.new_key();
         if let Some(key) = new_key
-            && self.keys.contains(&key)
+            && (self.keys.contains(&key) || self.stale_keys.contains(&key))
         {
             return Err(Rejection::KeyExists);
         }
@@ -738,7 +757,9 @@ impl Membership {
             _ => Vec::new(),
         };
         for share in body.shares() {
-            if !self.keys.contains(&share.key) && Some(share.key) != new_key {
+            // Keys of rejected ops may be shared too: entries were sealed with them.
+            let known = self.keys.contains(&share.key) || self.stale_keys.contains(&share.key);
+            if !known && Some(share.key) != new_key {
                 return Err(Rejection::UnknownKey);
             }
             // A share to a device that has left meanwhile is allowed: its author,
@@ -979,6 +1000,17 @@ impl Membership {
         let recipient = *recipient;
         self.shares
             .iter()
+            .filter(move |((_, to), _)| *to == recipient)
+            .map(|(_, share)| share)
+    }
+
+    /// Every share sealed to `recipient`, those in rejected ops included: what a
+    /// device may open to read entries. Only [`Membership::keys`] may seal new ones.
+    pub fn readable_shares_to(&self, recipient: &DeviceId) -> impl Iterator<Item = &KeyShare> {
+        let recipient = *recipient;
+        self.shares
+            .iter()
+            .chain(&self.stale_shares)
             .filter(move |((_, to), _)| *to == recipient)
             .map(|(_, share)| share)
     }
