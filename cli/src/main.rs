@@ -41,6 +41,15 @@ enum Command {
     /// This person's devices: add a second one.
     #[command(subcommand)]
     Device(DeviceCommand),
+    /// Searches events, cards and posts of every space (or of `--space`), offline;
+    /// accents and case do not matter.
+    Search {
+        /// Words to find (each as a word or the start of one).
+        query: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Pushes local changes and pulls others' until caught up, then exits.
     Sync,
     /// Shows this profile's device and pending changes.
@@ -545,6 +554,20 @@ async fn command(profile: &Profile, space: Option<&str>, command: Command) -> an
         Command::Agenda(agenda) => self::agenda(profile, space, agenda).await?,
         Command::Contact(contact) => self::contact(profile, space, contact).await?,
         Command::Forum(forum) => self::forum(profile, space, forum).await?,
+        Command::Search { query, json } => {
+            let scope = match space {
+                Some(given) => Some(profile.resolve_space(Some(given)).await?),
+                None => None,
+            };
+            let hits = profile.search(scope, &query).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&hits)?);
+            } else {
+                for h in hits {
+                    println!("{}  {:<14}  {}  {}", h.item, h.kind, h.title, h.snippet);
+                }
+            }
+        }
         Command::Sync => {
             let report = profile.sync_once().await?;
             eprintln!(

@@ -384,6 +384,10 @@ async fn contacts_through_the_command_line() {
     );
     assert_eq!(filtered.as_array().map(Vec::len), Some(1));
 
+    let found = json(&ok(b, &["search", "sante", "--json"]).await);
+    assert_eq!(found.as_array().map(Vec::len), Some(1), "{found}");
+    assert_eq!(found[0]["item"], id.as_str());
+    assert_eq!(found[0]["kind"], "directory.card");
     refused(a, &["contact", "add", " "], "needs a name").await;
     refused(a, &["contact", "add", "X", "--status", "interne"], "titulaire").await;
     server.shutdown().await;

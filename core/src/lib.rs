@@ -35,6 +35,7 @@ pub mod live;
 mod members;
 mod modules;
 mod profile;
+pub mod search;
 mod store;
 pub mod sync;
 
@@ -44,6 +45,7 @@ pub use error::{Code, Error};
 pub use forum::{Post, Quote, Topic};
 pub use members::{InvitationView, MemberView};
 pub use profile::{Changed, ChangedItem, HistoryEntry, OpOutcome, Profile, SpaceInfo, SyncReport};
+pub use search::Hit;
 pub use store::DB_FILE;
 
 pub use bastide_proto::membership::{MemberInfo, Role};

@@ -6,7 +6,7 @@ use bastide_proto::{ItemId, SpaceId};
 use sqlx::SqliteConnection;
 
 use crate::error::Error;
-use crate::{agenda, directory, forum};
+use crate::{agenda, directory, forum, search};
 
 /// What a projection says of an item, for notifications and history.
 #[derive(Debug)]
@@ -40,6 +40,13 @@ pub(crate) async fn project(
         agenda::KIND => {
             let event = agenda::read(doc, space, id);
             agenda::project(conn, space, id, &event).await?;
+            let body = [event.place.as_str(), &event.theme, &event.description].join("\n");
+            let (title, body) = if event.deleted {
+                ("", "")
+            } else {
+                (event.title.as_str(), body.as_str())
+            };
+            search::index(conn, space, id, kind, title, body).await?;
             Some(Projected {
                 title: event.title,
                 updated_by: event.updated_by,
@@ -48,6 +55,24 @@ pub(crate) async fn project(
         directory::KIND => {
             let card = directory::read(doc, space, id);
             directory::project(conn, space, id, &card).await?;
+            let f = &card.fields;
+            let body = [
+                &f.organisation,
+                &f.function,
+                &f.commune,
+                &f.discipline,
+                &f.specialties,
+                &f.email,
+                &f.notes,
+            ]
+            .map(String::as_str)
+            .join("\n");
+            let (title, body) = if card.deleted {
+                ("", "")
+            } else {
+                (f.name.as_str(), body.as_str())
+            };
+            search::index(conn, space, id, kind, title, body).await?;
             Some(Projected {
                 title: card.fields.name,
                 updated_by: card.updated_by,
@@ -59,17 +84,17 @@ pub(crate) async fn project(
                     .bind(id.0.as_slice())
                     .fetch_optional(&mut *conn)
                     .await?;
-            Some(
-                forum::project(
-                    conn,
-                    space,
-                    id,
-                    kind,
-                    doc,
-                    first.as_ref().map(|(a,)| a.as_slice()),
-                )
-                .await?,
-            )
+            let author = first.as_ref().map(|(a,)| a.as_slice());
+            let projected = forum::project(conn, space, id, kind, doc, author).await?;
+            let deleted = crate::fields::get_bool(doc, "deleted").unwrap_or(false);
+            let text = |k| crate::fields::get_str(doc, k).unwrap_or_default();
+            let (title, body) = match (deleted, kind) {
+                (true, _) => (String::new(), String::new()),
+                (false, forum::TOPIC) => (text("title"), String::new()),
+                (false, _) => (projected.title.clone(), text("body")),
+            };
+            search::index(conn, space, id, kind, &title, &body).await?;
+            Some(projected)
         }
         _ => None,
     })
@@ -83,5 +108,6 @@ pub(crate) async fn clear(conn: &mut SqliteConnection) -> Result<(), Error> {
         .execute(&mut *conn)
         .await?;
     sqlx::query("DELETE FROM forum_posts").execute(&mut *conn).await?;
+    search::clear(conn).await?;
     Ok(())
 }

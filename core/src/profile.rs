@@ -403,6 +403,16 @@ impl Profile {
             .collect())
     }
 
+    /// Items of every module matching `text` (accents and case folded; each word as
+    /// a word or its start), in `space` or in all of this profile's spaces, best first.
+    pub async fn search(&self, space: Option<SpaceId>, text: &str) -> Result<Vec<crate::search::Hit>, Error> {
+        if let Some(space) = space {
+            self.space(space).await?;
+        }
+        let mut conn = self.pool.acquire().await?;
+        crate::search::search(&mut conn, space, text).await
+    }
+
     /// Rebuilds every projection from the item documents.
     pub async fn rebuild_projections(&self) -> Result<usize, Error> {
         let _write = self.write.lock().await;

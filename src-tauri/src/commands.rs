@@ -2,8 +2,8 @@
 
 use bastide_core::live::SyncStatus;
 use bastide_core::{
-    Card, CardFilter, CardInput, Code, Event, EventInput, HistoryEntry, InvitationView, ItemId, MemberInfo,
-    MemberView, Post, Quote, Role, SpaceId, SpaceInfo, Topic,
+    Card, CardFilter, CardInput, Code, Event, EventInput, HistoryEntry, Hit, InvitationView, ItemId,
+    MemberInfo, MemberView, Post, Quote, Role, SpaceId, SpaceInfo, Topic,
 };
 use serde::ser::SerializeStruct;
 use tauri::State;
@@ -374,6 +374,17 @@ pub(crate) async fn mark_topic_read(state: State<'_, AppState>, space: String, t
         .mark_topic_read(space_id(&space)?, item_id(&topic)?)
         .await?;
     Ok(())
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn search(
+    state: State<'_, AppState>,
+    space: Option<String>,
+    text: String,
+) -> Result<Vec<Hit>> {
+    let space = space.as_deref().map(space_id).transpose()?;
+    Ok(state.profile.search(space, &text).await?)
 }
 
 #[tauri::command]

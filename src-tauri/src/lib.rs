@@ -94,6 +94,7 @@ pub fn run() {
             commands::restore_event,
             commands::item_history,
             commands::list_cards,
+            commands::search,
             commands::list_topics,
             commands::create_topic,
             commands::topic_posts,

@@ -530,3 +530,62 @@ async fn an_entry_under_a_key_not_yet_shared_waits_for_it() {
         .collect();
     assert_eq!(titles, vec!["Sous la nouvelle clé"]);
 }
+
+#[tokio::test]
+async fn search_finds_events_cards_and_posts_accents_folded() {
+    let (space, _dir, p) = replica().await;
+    let mut council = input("Délibération du conseil communautaire");
+    council.description = "Budget de l'école de Saint-Cirq".into();
+    let event = p.add_event(space, council).await.unwrap();
+    p.add_card(
+        space,
+        crate::CardInput {
+            name: "Dr Anne Roux".into(),
+            organisation: "Maison de santé de Cajarc".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let topic = p
+        .create_topic(space, "Fête de l'été", "Réunion des bénévoles jeudi")
+        .await
+        .unwrap();
+
+    let kinds = |hits: Vec<crate::Hit>| hits.into_iter().map(|h| h.kind).collect::<Vec<_>>();
+    assert_eq!(
+        kinds(p.search(None, "deliberation").await.unwrap()),
+        vec![agenda::KIND]
+    );
+    assert_eq!(
+        kinds(p.search(Some(space), "ECOLE saint").await.unwrap()),
+        vec![agenda::KIND]
+    );
+    assert_eq!(
+        kinds(p.search(None, "sante cajarc").await.unwrap()),
+        vec![crate::directory::KIND]
+    );
+    let hits = p.search(None, "benevol").await.unwrap();
+    assert_eq!(
+        kinds(hits.clone()),
+        vec![crate::forum::POST],
+        "a word's start finds it"
+    );
+    assert!(hits[0].snippet.contains("«bénévoles»"), "{}", hits[0].snippet);
+    assert_eq!(hits[0].title, format!("Re : {}", topic.title));
+    assert!(
+        p.search(None, "\"unbalanced OR (").await.unwrap().is_empty(),
+        "no syntax error"
+    );
+
+    p.delete_event(space, event.id.parse().unwrap()).await.unwrap();
+    assert!(
+        p.search(None, "deliberation").await.unwrap().is_empty(),
+        "the trash is not searched"
+    );
+    p.rebuild_projections().await.unwrap();
+    assert_eq!(
+        kinds(p.search(None, "cajarc").await.unwrap()),
+        vec![crate::directory::KIND]
+    );
+}
