@@ -32,6 +32,9 @@ enum Command {
     /// The shared agenda.
     #[command(subcommand)]
     Agenda(AgendaCommand),
+    /// The document base: files, versions, and the élus' approval chain.
+    #[command(subcommand)]
+    Doc(DocCommand),
     /// The directory (annuaire): cards for people and organisations.
     #[command(subcommand)]
     Contact(ContactCommand),
@@ -161,6 +164,72 @@ impl From<WhoArgs> for MemberInfo {
             function: who.function,
         }
     }
+}
+
+#[derive(Subcommand)]
+enum DocCommand {
+    /// Adds a document from a file; prints its id.
+    Add {
+        /// The file.
+        file: PathBuf,
+        /// Thematic folder (Comptes rendus, Délibérations, Modèles...).
+        #[arg(long, default_value = "")]
+        folder: String,
+    },
+    /// Adds a new version of a document from a file (the old ones stay).
+    Version {
+        /// Document id.
+        id: String,
+        /// The file.
+        file: PathBuf,
+    },
+    /// Writes a version's bytes (the latest by default) to a file.
+    Get {
+        /// Document id.
+        id: String,
+        /// Where to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Version number, from 1 (default: the latest).
+        #[arg(long)]
+        version: Option<usize>,
+    },
+    /// Submits the latest version for approval.
+    Submit {
+        /// Document id.
+        id: String,
+        /// `all` (every validator of the space) or member ids, comma-separated.
+        #[arg(long, default_value = "all")]
+        validators: String,
+    },
+    /// Approves the latest version (validators).
+    Approve {
+        /// Document id.
+        id: String,
+    },
+    /// Refuses the latest version, saying why (validators).
+    Refuse {
+        /// Document id.
+        id: String,
+        /// Why.
+        #[arg(long)]
+        comment: String,
+    },
+    /// Shows a document: versions, status (draft, awaiting, approved, refused,
+    /// changed_since_approval) and decisions.
+    Show {
+        /// Document id.
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lists documents by folder.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -553,6 +622,7 @@ async fn command(profile: &Profile, space: Option<&str>, command: Command) -> an
         }
         Command::Agenda(agenda) => self::agenda(profile, space, agenda).await?,
         Command::Contact(contact) => self::contact(profile, space, contact).await?,
+        Command::Doc(doc) => self::doc(profile, space, doc).await?,
         Command::Forum(forum) => self::forum(profile, space, forum).await?,
         Command::Search { query, json } => {
             let scope = match space {
@@ -677,6 +747,73 @@ async fn publish(profile: &Profile, ops: &[(SpaceId, OpId)]) -> anyhow::Result<(
         if profile.outcome(*space, *op).await? == OpOutcome::Pending {
             eprintln!("bastide: the relay is unreachable; the change goes with the next `bastide sync`");
             break;
+        }
+    }
+    Ok(())
+}
+
+async fn doc(profile: &Profile, space: Option<&str>, command: DocCommand) -> anyhow::Result<()> {
+    let space = profile.resolve_space(space).await?;
+    let print = |d: &bastide_core::Document, json: bool| -> anyhow::Result<()> {
+        if json {
+            println!("{}", serde_json::to_string_pretty(d)?);
+        } else {
+            let status = serde_json::to_value(d.status)?;
+            println!(
+                "{}  {}  [{}]  {}  {} version(s)",
+                d.id,
+                d.title,
+                d.folder,
+                status.as_str().unwrap_or_default(),
+                d.versions.len()
+            );
+        }
+        Ok(())
+    };
+    match command {
+        DocCommand::Add { file, folder } => {
+            println!("{}", profile.add_document(space, &file, &folder).await?.id);
+        }
+        DocCommand::Version { id, file } => {
+            profile.add_document_version(space, id.parse()?, &file).await?;
+        }
+        DocCommand::Get { id, out, version } => {
+            let version = match version {
+                Some(0) => anyhow::bail!("versions are numbered from 1"),
+                Some(n) => Some(n - 1),
+                None => None,
+            };
+            profile.save_document(space, id.parse()?, version, &out).await?;
+        }
+        DocCommand::Submit { id, validators } => {
+            let chosen: Vec<bastide_core::MemberId> = if validators.trim() == "all" {
+                Vec::new()
+            } else {
+                validators
+                    .split(',')
+                    .map(|m| m.trim().parse())
+                    .collect::<Result<_, _>>()?
+            };
+            profile.submit_document(space, id.parse()?, &chosen).await?;
+        }
+        DocCommand::Approve { id } => {
+            profile.decide_document(space, id.parse()?, true, "").await?;
+        }
+        DocCommand::Refuse { id, comment } => {
+            profile
+                .decide_document(space, id.parse()?, false, &comment)
+                .await?;
+        }
+        DocCommand::Show { id, json } => print(&profile.document(space, id.parse()?).await?, json)?,
+        DocCommand::List { json } => {
+            let documents = profile.documents(space).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&documents)?);
+            } else {
+                for d in &documents {
+                    print(d, false)?;
+                }
+            }
         }
     }
     Ok(())

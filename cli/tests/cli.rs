@@ -438,3 +438,85 @@ async fn forums_through_the_command_line() {
     refused(a, &["forum", "reply", &"0".repeat(32), "x"], "no item").await;
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documents_and_approvals_through_the_command_line() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::spawn(Config::new(
+        "127.0.0.1:0".parse().unwrap(),
+        data.path().to_path_buf(),
+    ))
+    .await
+    .unwrap();
+    let relay = server.relay_addr().to_string();
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let [agent, maire, work] = [0, 1, 2].map(|i| dirs[i].path());
+    ok(
+        agent,
+        &["space", "create", "Élus", "--relay", &relay, "--name", "Agent"],
+    )
+    .await;
+    let code = ok(agent, &["space", "invite", "--role", "validator"]).await;
+    ok(maire, &["space", "join", &code, "--name", "Maire"]).await;
+
+    let file = work.join("Budget 2027.ods");
+    std::fs::write(&file, "Budget primitif 2027").unwrap();
+    let id = ok(
+        agent,
+        &["doc", "add", file.to_str().unwrap(), "--folder", "Délibérations"],
+    )
+    .await;
+    assert_eq!(id.len(), 32, "doc add prints only the id: {id:?}");
+    let shown = json(&ok(agent, &["doc", "show", &id, "--json"]).await);
+    assert_eq!(shown["status"], "draft");
+    assert_eq!(shown["folder"], "Délibérations");
+    ok(agent, &["doc", "submit", &id, "--validators", "all"]).await;
+    ok(agent, &["sync"]).await;
+    ok(maire, &["sync"]).await;
+    assert_eq!(
+        json(&ok(maire, &["doc", "show", &id, "--json"]).await)["status"],
+        "awaiting"
+    );
+    let out = work.join("copie.ods");
+    ok(maire, &["doc", "get", &id, "--out", out.to_str().unwrap()]).await;
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "Budget primitif 2027");
+    ok(maire, &["doc", "approve", &id]).await;
+    ok(maire, &["sync"]).await;
+    ok(agent, &["sync"]).await;
+    assert_eq!(
+        json(&ok(agent, &["doc", "show", &id, "--json"]).await)["status"],
+        "approved"
+    );
+
+    std::fs::write(&file, "Budget primitif 2027, amendé").unwrap();
+    ok(agent, &["doc", "version", &id, file.to_str().unwrap()]).await;
+    let shown = json(&ok(agent, &["doc", "show", &id, "--json"]).await);
+    assert_eq!(shown["status"], "changed_since_approval");
+    assert_eq!(shown["versions"].as_array().map(Vec::len), Some(2));
+    ok(agent, &["doc", "submit", &id]).await;
+    ok(agent, &["sync"]).await;
+    ok(maire, &["sync"]).await;
+    ok(maire, &["doc", "refuse", &id, "--comment", "Montant à revoir"]).await;
+    assert_eq!(
+        json(&ok(maire, &["doc", "show", &id, "--json"]).await)["status"],
+        "refused"
+    );
+    let first = work.join("v1.ods");
+    ok(
+        maire,
+        &[
+            "doc",
+            "get",
+            &id,
+            "--out",
+            first.to_str().unwrap(),
+            "--version",
+            "1",
+        ],
+    )
+    .await;
+    assert_eq!(std::fs::read_to_string(&first).unwrap(), "Budget primitif 2027");
+
+    refused(agent, &["doc", "add", "/nonexistent/file.pdf"], "cannot read").await;
+    server.shutdown().await;
+}

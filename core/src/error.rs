@@ -34,6 +34,10 @@ pub enum Code {
     NotMember,
     /// The action would leave the space without an admin.
     LastAdmin,
+    /// A file to add cannot be read.
+    FileUnreadable,
+    /// A file cannot be written where asked.
+    FileUnwritable,
     /// The relay cannot be reached.
     RelayUnreachable,
     /// The relay presented another certificate than the pinned one.
@@ -99,6 +103,22 @@ pub enum Error {
     /// A role name could not be read.
     #[error(transparent)]
     Role(#[from] UnknownRole),
+    /// A file to add cannot be read.
+    #[error("cannot read {path}: {source}")]
+    FileUnreadable {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A file cannot be written where asked (folder missing, disk full, forbidden name).
+    #[error("cannot write {path}: {source}")]
+    FileUnwritable {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// No such space.
     #[error("no space {0} in this profile")]
     SpaceNotFound(String),
@@ -144,7 +164,7 @@ pub enum Error {
 
 impl Code {
     /// Every code, for checks that the UI knows them all.
-    pub const ALL: [Code; 18] = [
+    pub const ALL: [Code; 20] = [
         Code::EmptyTitle,
         Code::EndBeforeStart,
         Code::InvalidDate,
@@ -157,6 +177,8 @@ impl Code {
         Code::NotAllowed,
         Code::NotMember,
         Code::LastAdmin,
+        Code::FileUnreadable,
+        Code::FileUnwritable,
         Code::RelayUnreachable,
         Code::CertificateMismatch,
         Code::RelayRefused,
@@ -187,6 +209,8 @@ impl Error {
             },
             Self::NotAllowed(_) => Code::NotAllowed,
             Self::NotMember(_) => Code::NotMember,
+            Self::FileUnreadable { .. } => Code::FileUnreadable,
+            Self::FileUnwritable { .. } => Code::FileUnwritable,
             Self::SpaceNotFound(_) | Self::ItemNotFound(_) => Code::NotFound,
             Self::SpaceAmbiguous(_)
             | Self::Id(_)
@@ -238,6 +262,8 @@ mod tests {
             | Code::NotAllowed
             | Code::NotMember
             | Code::LastAdmin
+            | Code::FileUnreadable
+            | Code::FileUnwritable
             | Code::RelayUnreachable
             | Code::CertificateMismatch
             | Code::RelayRefused

@@ -26,8 +26,10 @@
 pub mod agenda;
 pub mod device;
 pub mod directory;
+pub mod documents;
 mod error;
 mod fields;
+pub mod files;
 pub mod forum;
 pub mod invite;
 mod items;
@@ -41,7 +43,9 @@ pub mod sync;
 
 pub use agenda::{Event, EventInput};
 pub use directory::{Card, CardFilter, CardInput};
+pub use documents::{Decision, Document, Status, Version};
 pub use error::{Code, Error};
+pub use files::FileRef;
 pub use forum::{Post, Quote, Topic};
 pub use members::{InvitationView, MemberView};
 pub use profile::{Changed, ChangedItem, HistoryEntry, OpOutcome, Profile, SpaceInfo, SyncReport};

@@ -6,7 +6,7 @@ use bastide_proto::{ItemId, SpaceId};
 use sqlx::SqliteConnection;
 
 use crate::error::Error;
-use crate::{agenda, directory, forum, search};
+use crate::{agenda, directory, documents, forum, search};
 
 /// What a projection says of an item, for notifications and history.
 #[derive(Debug)]
@@ -78,6 +78,28 @@ pub(crate) async fn project(
                 updated_by: card.updated_by,
             })
         }
+        documents::KIND => {
+            let stored = documents::read(doc);
+            documents::project(conn, space, id, &stored).await?;
+            let names: Vec<&str> = stored.versions.iter().map(|v| v.name.as_str()).collect();
+            let body = [
+                stored.folder.as_str(),
+                &stored.tags.join(" "),
+                &stored.description,
+                &names.join(" "),
+            ]
+            .join("\n");
+            let (title, body) = if stored.deleted {
+                ("", "")
+            } else {
+                (stored.title.as_str(), body.as_str())
+            };
+            search::index(conn, space, id, kind, title, body).await?;
+            Some(Projected {
+                title: stored.title,
+                updated_by: crate::fields::get_str(doc, "updated_by").unwrap_or_default(),
+            })
+        }
         forum::TOPIC | forum::POST => {
             let first: Option<(Vec<u8>,)> =
                 sqlx::query_as("SELECT author FROM item_history WHERE item = ? ORDER BY ord LIMIT 1")
@@ -108,6 +130,7 @@ pub(crate) async fn clear(conn: &mut SqliteConnection) -> Result<(), Error> {
         .execute(&mut *conn)
         .await?;
     sqlx::query("DELETE FROM forum_posts").execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM documents").execute(&mut *conn).await?;
     search::clear(conn).await?;
     Ok(())
 }

@@ -24,6 +24,7 @@ use crate::modules;
 use crate::sync::{RelayConnection, SyncError};
 
 mod cards;
+mod documents;
 mod forum;
 mod membership;
 
@@ -1029,6 +1030,8 @@ impl Profile {
         connection: &RelayConnection,
         space: SpaceId,
     ) -> Result<Acknowledged, Error> {
+        // Files first: an entry must not reach others before the chunks it names.
+        crate::files::upload(&self.pool, &self.dir, connection, space).await?;
         let mut total = Acknowledged::default();
         loop {
             let batch = self.outbox_batch(space).await?;

@@ -189,6 +189,34 @@ impl RelayConnection {
         }
     }
 
+    /// Which of `ids` (file chunks of `space`) the relay lacks.
+    pub async fn missing_chunks(
+        &self,
+        space: SpaceId,
+        ids: Vec<[u8; 32]>,
+    ) -> Result<Vec<[u8; 32]>, SyncError> {
+        let (_, reply) = self.request(&ClientMsg::HasChunks { space, ids }).await?;
+        match reply {
+            Some(RelayMsg::Missing { ids }) => Ok(ids),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Uploads one encrypted file chunk.
+    pub async fn put_chunk(&self, space: SpaceId, id: [u8; 32], bytes: Vec<u8>) -> Result<(), SyncError> {
+        let (_, reply) = self.request(&ClientMsg::PutChunk { space, id, bytes }).await?;
+        expect_ok(reply)
+    }
+
+    /// Downloads one encrypted file chunk.
+    pub async fn get_chunk(&self, space: SpaceId, id: [u8; 32]) -> Result<Vec<u8>, SyncError> {
+        let (_, reply) = self.request(&ClientMsg::GetChunk { space, id }).await?;
+        match reply {
+            Some(RelayMsg::Chunk { bytes }) => Ok(bytes),
+            other => Err(unexpected(other)),
+        }
+    }
+
     /// Subscribes to `space` after sequence `after`.
     pub async fn subscribe(&self, space: SpaceId, after: u64) -> Result<Subscription, SyncError> {
         let (mut send, recv) = self.connection.open_bi().await?;

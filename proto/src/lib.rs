@@ -32,6 +32,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod entry;
+pub mod file;
 pub mod frame;
 pub mod identity;
 pub mod ids;

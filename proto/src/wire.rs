@@ -72,7 +72,34 @@ pub enum ClientMsg {
         /// The last sequence number the client has.
         after: u64,
     },
+    /// Which of these file chunks of `space` the relay lacks ([`RelayMsg::Missing`]).
+    HasChunks {
+        /// The space.
+        space: SpaceId,
+        /// Chunk ids: BLAKE3 of each encrypted chunk.
+        ids: Vec<[u8; 32]>,
+    },
+    /// Stores an encrypted file chunk; its id must be the BLAKE3 of `bytes`.
+    PutChunk {
+        /// The space.
+        space: SpaceId,
+        /// The chunk id.
+        id: [u8; 32],
+        /// The encrypted chunk.
+        bytes: Vec<u8>,
+    },
+    /// Sends an encrypted file chunk ([`RelayMsg::Chunk`]).
+    GetChunk {
+        /// The space.
+        space: SpaceId,
+        /// The chunk id.
+        id: [u8; 32],
+    },
 }
+
+/// Largest file chunk a relay accepts: files travel in chunks of at most this size,
+/// so neither side holds a whole file in memory.
+pub const MAX_CHUNK: usize = 4 * 1024 * 1024;
 
 /// Why the relay refused a pushed record, for the client to tell its user.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,6 +193,16 @@ pub enum RelayMsg {
     CaughtUp {
         /// The last sequence number of the log at that moment.
         seq: u64,
+    },
+    /// The chunks asked about that the relay does not have.
+    Missing {
+        /// Their ids.
+        ids: Vec<[u8; 32]>,
+    },
+    /// One encrypted file chunk.
+    Chunk {
+        /// Its bytes.
+        bytes: Vec<u8>,
     },
     /// The request failed.
     Error {

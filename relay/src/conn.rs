@@ -14,6 +14,7 @@ use crate::store::{Append, Store, StoreError};
 /// What every connection shares.
 pub(crate) struct Shared {
     pub(crate) store: Store,
+    pub(crate) blobs: crate::blobs::Blobs,
     pub(crate) max_frame: usize,
 }
 
@@ -145,6 +146,51 @@ async fn handle_request(
             Ok(())
         }
         ClientMsg::Subscribe { space, after } => subscribe(session, space, after, send).await,
+        ClientMsg::HasChunks { space, ids } => {
+            check_member(session, &space).await?;
+            let mut missing = Vec::new();
+            for id in ids {
+                if !session.shared.blobs.has(&space, &id).await {
+                    missing.push(id);
+                }
+            }
+            write_frame(send, &RelayMsg::Missing { ids: missing }, max).await?;
+            Ok(())
+        }
+        ClientMsg::PutChunk { space, id, bytes } => {
+            check_writer(session, &space).await?;
+            if bytes.len() > wire::MAX_CHUNK {
+                return Err(RequestError::Refused(
+                    ErrorCode::BadRequest,
+                    "chunk too large".into(),
+                ));
+            }
+            session
+                .shared
+                .blobs
+                .put(&space, &id, &bytes)
+                .await
+                .map_err(|e| RequestError::Refused(ErrorCode::BadRequest, e.to_string()))?;
+            write_frame(send, &RelayMsg::Ok, max).await?;
+            Ok(())
+        }
+        ClientMsg::GetChunk { space, id } => {
+            check_member(session, &space).await?;
+            let found = session
+                .shared
+                .blobs
+                .get(&space, &id)
+                .await
+                .map_err(|e| RequestError::Refused(ErrorCode::Internal, e.to_string()))?;
+            let Some(bytes) = found else {
+                return Err(RequestError::Refused(
+                    ErrorCode::BadRequest,
+                    "no such chunk".into(),
+                ));
+            };
+            write_frame(send, &RelayMsg::Chunk { bytes }, max).await?;
+            Ok(())
+        }
     }
 }
 
@@ -158,6 +204,22 @@ async fn check_member(session: &Session, space: &SpaceId) -> Result<(), RequestE
         ErrorCode::Forbidden,
         format!("device is not a member of space {space}"),
     ))
+}
+
+/// Refuses a device that may not write in `space` (readers, outsiders).
+async fn check_writer(session: &Session, space: &SpaceId) -> Result<(), RequestError> {
+    let members = session.shared.store.membership(space).await?;
+    match members.and_then(|m| m.state.role_of(&session.device)) {
+        Some(role) if role.writes() => Ok(()),
+        Some(_) => Err(RequestError::Refused(
+            ErrorCode::Forbidden,
+            "readers do not write".into(),
+        )),
+        None => Err(RequestError::Refused(
+            ErrorCode::Forbidden,
+            format!("device is not a member of space {space}"),
+        )),
+    }
 }
 
 /// Decodes and checks signatures here, on the connection's task; the store's single

@@ -12,6 +12,7 @@
 //! ```
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+mod blobs;
 mod cert;
 mod conn;
 mod store;
@@ -146,6 +147,7 @@ impl Server {
         });
         let shared = Arc::new(conn::Shared {
             store: store.clone(),
+            blobs: blobs::Blobs::new(&config.data_dir),
             max_frame: config.max_frame,
         });
         tasks.spawn(accept_loop(endpoint.clone(), shared, cancel.clone()));

@@ -589,3 +589,59 @@ async fn search_finds_events_cards_and_posts_accents_folded() {
         vec![crate::directory::KIND]
     );
 }
+
+/// A decision signed by a device that is not a validator, or whose signature does
+/// not hold, is shown but does not count.
+#[tokio::test]
+async fn approvals_by_non_validators_or_with_bad_signatures_do_not_count() {
+    let (space, _, all) = replicas(2).await;
+    let [(dir, alice), (_b, bob)] = <[_; 2]>::try_from(all).ok().unwrap();
+    let file = dir.path().join("Délibération 12.odt");
+    std::fs::write(&file, b"Le conseil approuve le budget.").unwrap();
+    let doc = alice.add_document(space, &file, "Délibérations").await.unwrap();
+    let id: ItemId = doc.id.parse().unwrap();
+    alice.submit_document(space, id, &[]).await.unwrap();
+    // Bob, an editor, signs an approval anyway (as a modified client would).
+    let device = bob.device.clone();
+    let entries = drain(&alice, space).await;
+    let log: Vec<LogEntry> = entries
+        .into_iter()
+        .enumerate()
+        .map(|(n, b)| entry(n as u64 + 3, b))
+        .collect();
+    bob.apply_remote(space, &log).await.unwrap();
+    bob.edit_item(space, id, crate::documents::KIND, |d, by, now| {
+        crate::documents::decide(d, (space, id), &device, true, "", by, now)
+    })
+    .await
+    .unwrap();
+    let seen = bob.document(space, id).await.unwrap();
+    assert_eq!(seen.decisions.len(), 1);
+    assert!(!seen.decisions[0].valid, "an editor's approval is invalid");
+    assert_eq!(seen.status, crate::Status::Awaiting);
+    let by_alice = crate::documents::judge(
+        space,
+        id,
+        {
+            let mut conn = bob.pool.acquire().await.unwrap();
+            let mut stored = crate::documents::get(&mut conn, space, id)
+                .await
+                .unwrap()
+                .unwrap();
+            // Alice is an admin (may validate), but this signature is not hers.
+            let hash = stored.versions[0].file.hash.clone();
+            let forged = stored.decisions.get_mut(&hash).unwrap();
+            let (_, json) = forged.pop_first().unwrap();
+            forged.insert(alice.device_id().to_string(), json);
+            stored
+        },
+        &{
+            let _write = bob.write.lock().await;
+            bob.members_locked(space).await.unwrap().state.clone()
+        },
+    );
+    assert!(
+        !by_alice.decisions[0].valid,
+        "a signature that is not the signer's is invalid"
+    );
+}

@@ -19,6 +19,10 @@ const SENTENCES: Record<ErrorCode, string> = {
   not_member: 'Cet appareil ne fait plus partie de cet espace : un administrateur l’en a retiré.',
   last_admin:
     'Un espace doit garder au moins un administrateur : nommez-en un autre avant de retirer celui-ci ou de changer son rôle.',
+  file_unreadable:
+    'Ce fichier ne peut pas être lu : vérifiez qu’il existe encore et que vous avez le droit de l’ouvrir. Rien n’a été ajouté.',
+  file_unwritable:
+    'Le fichier ne peut pas être enregistré à cet endroit : dossier absent, disque plein ou nom refusé par le système. Choisissez un autre emplacement.',
   relay_unreachable:
     'Le relais ne répond pas. Vérifiez son adresse et votre connexion ; vos modifications restent enregistrées sur cet ordinateur.',
   certificate_mismatch:

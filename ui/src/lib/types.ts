@@ -131,6 +131,104 @@ export interface HistoryEntry {
   mine: boolean;
 }
 
+/** Whom a directory card is about. */
+export type CardKind = 'person' | 'organisation';
+
+/** A health professional's status; '' when not said. */
+export type CardStatus = '' | 'titulaire' | 'remplaçant';
+
+/**
+ * The register fields of a card as the backend names them (snake_case): what a
+ * conflict's `field` and `pick_card_value`'s `field` are. Notes are merged text and
+ * never conflict.
+ */
+export const CARD_FIELDS = [
+  'name',
+  'kind',
+  'organisation',
+  'function',
+  'commune',
+  'discipline',
+  'specialties',
+  'status',
+  'status_from',
+  'status_until',
+  'phone',
+  'email',
+  'address',
+] as const;
+
+export type CardField = (typeof CARD_FIELDS)[number];
+
+/** The fields that may appear in the future public directory (`CardInput.public`). */
+export type PublicField = Exclude<CardField, 'kind'>;
+
+/** What the UI sends to create or change a directory card (`add_card`, `update_card`). */
+export interface CardInput {
+  /** Required: the person's full name, or the organisation's. */
+  name: string;
+  /** `person` when left empty. */
+  kind: CardKind;
+  /** Commune, EPCI, tourism office, medical practice… */
+  organisation: string;
+  function: string;
+  commune: string;
+  /** Health: médecine générale, kinésithérapie… */
+  discipline: string;
+  specialties: string;
+  status: CardStatus;
+  /** Start and end of a replacement: `YYYY-MM-DD`, or ''. */
+  statusFrom: string;
+  statusUntil: string;
+  /** Phone numbers, one per line. */
+  phone: string;
+  /** Email addresses, one per line. */
+  email: string;
+  address: string;
+  /** Stays inside the space. */
+  notes: string;
+  /** The fields that may appear in a future public directory. */
+  public: string[];
+}
+
+/** One of the values a field was given concurrently, and who gave it. */
+export interface CardAlternative {
+  value: string;
+  /** The device that wrote it (hex). */
+  device: string;
+  /** Its member's name in the space; '' when the device is unknown here. */
+  author: string;
+}
+
+/**
+ * A field two members changed offline at the same time: every value, the one the
+ * card shows first. Lasts until someone picks one (`pick_card_value`).
+ */
+export interface CardConflict {
+  field: CardField;
+  values: CardAlternative[];
+}
+
+/** A directory card as `list_cards` gives it. */
+export interface Card extends CardInput {
+  id: string;
+  space: string;
+  conflicts: CardConflict[];
+  deleted: boolean;
+  /** RFC 3339, UTC. */
+  updatedAt: string;
+  /** Who last changed it, as written in the card. */
+  updatedBy: string;
+}
+
+/** Which cards `list_cards` lists: exact values, null for any; `deleted` for the trash. */
+export interface CardFilter {
+  organisation?: string | null;
+  commune?: string | null;
+  discipline?: string | null;
+  deleted: boolean;
+}
+
 /** Payload of the `bastide://event` backend event: one tagged enum. */
 export type BackendEvent =
   | ({ type: 'syncStatus' } & SyncStatus)
@@ -151,6 +249,8 @@ export const ERROR_CODES = [
   'not_allowed',
   'not_member',
   'last_admin',
+  'file_unreadable',
+  'file_unwritable',
   'relay_unreachable',
   'certificate_mismatch',
   'relay_refused',

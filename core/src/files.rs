@@ -1,0 +1,257 @@
+//! Files of any size, chunk by chunk: encrypted on the way in (into the profile's
+//! `blobs/` cache and the upload queue), uploaded before the entries that reference
+//! them, fetched on demand and checked on the way out. Never a whole file in memory.
+
+use std::path::{Path, PathBuf};
+
+use bastide_proto::file::{CHUNK_SIZE, FileKey};
+use bastide_proto::{SpaceId, wire::MAX_CHUNK};
+use serde::{Deserialize, Serialize};
+use sqlx::SqliteConnection;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::error::Error;
+use crate::sync::RelayConnection;
+
+/// Chunks asked about per request when uploading.
+const ASK_BATCH: usize = 256;
+
+/// Where a file's bytes are: what an item keeps of a file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileRef {
+    /// Size in bytes.
+    pub size: u64,
+    /// BLAKE3 of the plaintext (hex): what an approval signs.
+    pub hash: String,
+    /// The file key (hex); the item holding it is sealed under the space key.
+    pub key: String,
+    /// Chunk ids (hex), in order.
+    pub chunks: Vec<String>,
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn cache_path(profile_dir: &Path, id: &str) -> PathBuf {
+    profile_dir.join("blobs").join(id)
+}
+
+/// Reads `path`, encrypts it chunk by chunk into the cache, and queues the chunks for
+/// upload to `space`'s relay.
+pub(crate) async fn import(
+    conn: &mut SqliteConnection,
+    profile_dir: &Path,
+    space: SpaceId,
+    path: &Path,
+) -> Result<FileRef, Error> {
+    let mut file = tokio::fs::File::open(path)
+        .await
+        .map_err(|source| Error::FileUnreadable {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let cache = profile_dir.join("blobs");
+    tokio::fs::create_dir_all(&cache).await.map_err(io(&cache))?;
+    let key = FileKey::generate();
+    let mut hasher = blake3::Hasher::new();
+    let mut chunks = Vec::new();
+    let mut size = 0u64;
+    let mut buf = vec![0u8; CHUNK_SIZE];
+    loop {
+        let mut filled = 0;
+        while filled < CHUNK_SIZE {
+            let n = file
+                .read(&mut buf[filled..])
+                .await
+                .map_err(|source| Error::FileUnreadable {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+            if n == 0 {
+                break;
+            }
+            filled += n;
+        }
+        if filled == 0 && !chunks.is_empty() {
+            break;
+        }
+        let plain = &buf[..filled];
+        hasher.update(plain);
+        size += filled as u64;
+        let (sealed, id) = key
+            .seal(chunks.len() as u64, plain)
+            .map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let id = hex::encode(id);
+        let target = cache_path(profile_dir, &id);
+        write_atomically(&target, &sealed).await?;
+        sqlx::query("INSERT OR IGNORE INTO chunk_uploads (space, id) VALUES (?, ?)")
+            .bind(space.0.as_slice())
+            .bind(&id)
+            .execute(&mut *conn)
+            .await?;
+        chunks.push(id);
+        if filled < CHUNK_SIZE {
+            break;
+        }
+    }
+    Ok(FileRef {
+        size,
+        hash: hasher.finalize().to_hex().to_string(),
+        key: hex::encode(key.0),
+        chunks,
+    })
+}
+
+async fn write_atomically(target: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let partial = target.with_extension(format!(
+        "partial-{}",
+        hex::encode(bastide_proto::random_bytes::<6>())
+    ));
+    let mut out = tokio::fs::File::create(&partial).await.map_err(io(&partial))?;
+    out.write_all(bytes).await.map_err(io(&partial))?;
+    out.sync_all().await.map_err(io(&partial))?;
+    drop(out);
+    tokio::fs::rename(&partial, target).await.map_err(io(target))
+}
+
+/// Uploads `space`'s queued chunks the relay lacks; each leaves the queue once stored,
+/// so an interrupted upload resumes where it stopped. Returns how many were sent.
+pub(crate) async fn upload(
+    pool: &sqlx::SqlitePool,
+    profile_dir: &Path,
+    connection: &RelayConnection,
+    space: SpaceId,
+) -> Result<usize, Error> {
+    let mut sent = 0;
+    loop {
+        let queued: Vec<(String,)> = sqlx::query_as("SELECT id FROM chunk_uploads WHERE space = ? LIMIT ?")
+            .bind(space.0.as_slice())
+            .bind(ASK_BATCH as i64)
+            .fetch_all(pool)
+            .await?;
+        if queued.is_empty() {
+            return Ok(sent);
+        }
+        let ids: Vec<[u8; 32]> = queued
+            .iter()
+            .filter_map(|(id,)| hex::decode(id).ok()?.try_into().ok())
+            .collect();
+        let missing = connection.missing_chunks(space, ids.clone()).await?;
+        for id in &missing {
+            let path = cache_path(profile_dir, &hex::encode(id));
+            let bytes = tokio::fs::read(&path).await.map_err(io(&path))?;
+            connection.put_chunk(space, *id, bytes).await?;
+            sent += 1;
+        }
+        for id in ids {
+            sqlx::query("DELETE FROM chunk_uploads WHERE space = ? AND id = ?")
+                .bind(space.0.as_slice())
+                .bind(hex::encode(id))
+                .execute(pool)
+                .await?;
+        }
+    }
+}
+
+/// Writes the file `file` describes to `out`: chunks from the cache, or fetched with
+/// `connect` (called at most once) and cached; each checked, the whole checked again
+/// against its hash. Written aside and renamed, so `out` is never half a file.
+pub(crate) async fn export<F, Fut>(
+    profile_dir: &Path,
+    space: SpaceId,
+    file: &FileRef,
+    out: &Path,
+    connect: F,
+) -> Result<(), Error>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<RelayConnection, Error>>,
+{
+    let key: [u8; 32] = hex::decode(&file.key)
+        .ok()
+        .and_then(|k| k.try_into().ok())
+        .ok_or_else(|| Error::InvalidInput("corrupt file key".into()))?;
+    let key = FileKey(key);
+    let partial = out.with_file_name(format!(
+        ".{}.partial-{}",
+        out.file_name().and_then(|n| n.to_str()).unwrap_or("bastide"),
+        hex::encode(bastide_proto::random_bytes::<6>())
+    ));
+    let mut writer = tokio::fs::File::create(&partial)
+        .await
+        .map_err(|source| Error::FileUnwritable {
+            path: out.to_path_buf(),
+            source,
+        })?;
+    let result = async {
+        let mut connection = None;
+        let mut connect = Some(connect);
+        let mut hasher = blake3::Hasher::new();
+        for (index, id) in file.chunks.iter().enumerate() {
+            let raw: [u8; 32] = hex::decode(id)
+                .ok()
+                .and_then(|k| k.try_into().ok())
+                .ok_or_else(|| Error::InvalidInput("corrupt chunk id".into()))?;
+            let cached = cache_path(profile_dir, id);
+            let sealed = match tokio::fs::read(&cached).await {
+                Ok(bytes) if blake3::hash(&bytes).as_bytes() == &raw => bytes,
+                _ => {
+                    if connection.is_none()
+                        && let Some(connect) = connect.take()
+                    {
+                        connection = Some(connect().await?);
+                    }
+                    let Some(relay) = connection.as_ref() else {
+                        return Err(Error::InvalidInput("no relay to fetch the file from".into()));
+                    };
+                    let bytes = relay.get_chunk(space, raw).await?;
+                    if bytes.len() > MAX_CHUNK || blake3::hash(&bytes).as_bytes() != &raw {
+                        return Err(Error::InvalidInput("the relay sent a damaged file chunk".into()));
+                    }
+                    if let Some(dir) = cached.parent() {
+                        tokio::fs::create_dir_all(dir).await.map_err(io(dir))?;
+                    }
+                    write_atomically(&cached, &bytes).await?;
+                    bytes
+                }
+            };
+            let plain = key
+                .open(index as u64, &sealed)
+                .map_err(|_| Error::InvalidInput("a file chunk does not decrypt".into()))?;
+            hasher.update(&plain);
+            writer
+                .write_all(&plain)
+                .await
+                .map_err(|source| Error::FileUnwritable {
+                    path: out.to_path_buf(),
+                    source,
+                })?;
+        }
+        if let Some(relay) = connection {
+            relay.close().await;
+        }
+        if hasher.finalize().to_hex().as_str() != file.hash {
+            return Err(Error::InvalidInput("the file does not match its hash".into()));
+        }
+        writer.sync_all().await.map_err(|source| Error::FileUnwritable {
+            path: out.to_path_buf(),
+            source,
+        })?;
+        tokio::fs::rename(&partial, out)
+            .await
+            .map_err(|source| Error::FileUnwritable {
+                path: out.to_path_buf(),
+                source,
+            })
+    }
+    .await;
+    if result.is_err() {
+        let _ = tokio::fs::remove_file(&partial).await;
+    }
+    result
+}

@@ -1,0 +1,203 @@
+//! The document base: adding files and versions, fetching them, and the approval
+//! chain.
+
+use std::path::Path;
+
+use bastide_proto::membership::Role;
+use bastide_proto::{ItemId, MemberId, RelayAddr, SpaceId};
+use time::OffsetDateTime;
+
+use super::Profile;
+use crate::documents::{self, Document, Version};
+use crate::error::Error;
+use crate::files;
+use crate::sync::RelayConnection;
+
+impl Profile {
+    /// Encrypts `path` into the profile and makes it a version.
+    async fn import_version(&self, space: SpaceId, path: &Path) -> Result<Version, Error> {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("document")
+            .to_owned();
+        let mut conn = self.pool.acquire().await?;
+        let file = files::import(&mut conn, &self.dir, space, path).await?;
+        Ok(Version {
+            name,
+            file,
+            added_at: crate::fields::utc(OffsetDateTime::now_utc()),
+            added_by: self.device_id().to_string(),
+        })
+    }
+
+    /// Adds a document from a file, in `folder`; its title is the file's name.
+    pub async fn add_document(&self, space: SpaceId, path: &Path, folder: &str) -> Result<Document, Error> {
+        self.writing_role(space).await?;
+        let version = self.import_version(space, path).await?;
+        let title = Path::new(&version.name)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or(&version.name)
+            .to_owned();
+        let id = self
+            .create_item(space, documents::KIND, |doc, by, now| {
+                documents::create(doc, &title, folder, &version, by, now)
+            })
+            .await?;
+        self.document(space, id).await
+    }
+
+    /// Adds a new version of a document; the old ones stay.
+    pub async fn add_document_version(
+        &self,
+        space: SpaceId,
+        id: ItemId,
+        path: &Path,
+    ) -> Result<Document, Error> {
+        self.document(space, id).await?;
+        self.writing_role(space).await?;
+        let version = self.import_version(space, path).await?;
+        self.edit_item(space, id, documents::KIND, |doc, by, now| {
+            documents::add_version(doc, &version, by, now)
+        })
+        .await?;
+        self.document(space, id).await
+    }
+
+    /// Changes a document's title, folder, tags and description.
+    pub async fn describe_document(
+        &self,
+        space: SpaceId,
+        id: ItemId,
+        title: &str,
+        folder: &str,
+        tags: &[String],
+        description: &str,
+    ) -> Result<Document, Error> {
+        self.edit_item(space, id, documents::KIND, |doc, by, now| {
+            documents::describe(doc, title, folder, tags, description, by, now)
+        })
+        .await?;
+        self.document(space, id).await
+    }
+
+    /// Submits the latest version for approval by `validators` (all of the space's
+    /// if empty).
+    pub async fn submit_document(
+        &self,
+        space: SpaceId,
+        id: ItemId,
+        validators: &[MemberId],
+    ) -> Result<Document, Error> {
+        let members = self.members(space).await?;
+        for v in validators {
+            let known = members.iter().any(|m| {
+                m.id == v.to_string() && !m.removed && matches!(m.role, Role::Validator | Role::Admin)
+            });
+            if !known {
+                return Err(Error::InvalidInput(format!(
+                    "{v} is not a validator of this space"
+                )));
+            }
+        }
+        self.edit_item(space, id, documents::KIND, |doc, by, now| {
+            documents::submit(doc, validators, by, now)
+        })
+        .await?;
+        self.document(space, id).await
+    }
+
+    /// Approves (or refuses, with a comment) the latest version, signed by this
+    /// device. Validators (and admins) only.
+    pub async fn decide_document(
+        &self,
+        space: SpaceId,
+        id: ItemId,
+        approved: bool,
+        comment: &str,
+    ) -> Result<Document, Error> {
+        match self.my_role(space).await? {
+            Some(Role::Validator | Role::Admin) => {}
+            Some(role) => {
+                return Err(Error::NotAllowed(format!("a {role} does not approve documents")));
+            }
+            None => return Err(Error::NotMember(space)),
+        }
+        let device = self.device.clone();
+        self.edit_item(space, id, documents::KIND, |doc, by, now| {
+            documents::decide(doc, (space, id), &device, approved, comment, by, now)
+        })
+        .await?;
+        self.document(space, id).await
+    }
+
+    /// One document, its approval chain judged against the membership log.
+    pub async fn document(&self, space: SpaceId, id: ItemId) -> Result<Document, Error> {
+        let stored = {
+            let mut conn = self.pool.acquire().await?;
+            documents::get(&mut conn, space, id)
+                .await?
+                .ok_or_else(|| Error::ItemNotFound(id.to_string()))?
+        };
+        let members = {
+            let _write = self.write.lock().await;
+            self.members_locked(space).await?
+        };
+        Ok(documents::judge(space, id, stored, &members.state))
+    }
+
+    /// The documents of a space, by folder and title.
+    pub async fn documents(&self, space: SpaceId) -> Result<Vec<Document>, Error> {
+        self.space(space).await?;
+        let stored = {
+            let mut conn = self.pool.acquire().await?;
+            documents::list(&mut conn, space).await?
+        };
+        let members = {
+            let _write = self.write.lock().await;
+            self.members_locked(space).await?
+        };
+        Ok(stored
+            .into_iter()
+            .map(|(id, s)| documents::judge(space, id, s, &members.state))
+            .collect())
+    }
+
+    /// Writes a version's bytes (the latest if `version` is `None`) to `out`, fetching
+    /// missing chunks from the relay.
+    pub async fn save_document(
+        &self,
+        space: SpaceId,
+        id: ItemId,
+        version: Option<usize>,
+        out: &Path,
+    ) -> Result<(), Error> {
+        let document = self.document(space, id).await?;
+        let chosen = match version {
+            Some(n) => document.versions.get(n),
+            None => document.versions.last(),
+        };
+        let Some(chosen) = chosen else {
+            return Err(Error::InvalidInput("no such version".into()));
+        };
+        let relay = self.space(space).await?.relay;
+        let device = self.device.clone();
+        files::export(&self.dir, space, &chosen.file, out, || async move {
+            let addr: RelayAddr = relay.parse()?;
+            Ok(RelayConnection::connect(&addr, &device).await?)
+        })
+        .await
+    }
+
+    /// Refuses early what the relay would refuse: readers and outsiders adding files.
+    async fn writing_role(&self, space: SpaceId) -> Result<(), Error> {
+        match self.my_role(space).await? {
+            Some(role) if role.writes() => Ok(()),
+            Some(role) => Err(Error::NotAllowed(format!(
+                "a {role} of this space cannot change its content"
+            ))),
+            None => Err(Error::NotMember(space)),
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! The document base end to end: files through a real relay, and the approval chain
+//! with validators online and offline.
+
+use std::io::Write;
+
+use bastide_core::{Code, Role, SpaceId, Status};
+use bastide_tests::{Client, TestRelay, invite_and_join};
+
+/// Text that appears throughout the test file: it must appear nowhere on the relay.
+const MARKER: &[u8] = b"DELIBERATION-CONFIDENTIELLE-2026";
+
+/// A file of `size` bytes: pseudo-random, with the marker every 64 KiB.
+fn sample_file(dir: &std::path::Path, size: usize) -> anyhow::Result<std::path::PathBuf> {
+    let path = dir.join("Compte rendu du conseil.pdf");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
+    let mut stream = blake3::Hasher::new().update(b"bastide test").finalize_xof();
+    let mut block = vec![0u8; 64 * 1024];
+    let mut written = 0;
+    while written < size {
+        stream.fill(&mut block);
+        block[..MARKER.len()].copy_from_slice(MARKER);
+        let n = block.len().min(size - written);
+        out.write_all(&block[..n])?;
+        written += n;
+    }
+    out.flush()?;
+    Ok(path)
+}
+
+fn file_hash(path: &std::path::Path) -> anyhow::Result<blake3::Hash> {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update_reader(std::fs::File::open(path)?)?;
+    Ok(hasher.finalize())
+}
+
+/// Every byte stored under the relay's data folder.
+fn contains_anywhere(dir: &std::path::Path, needle: &[u8]) -> anyhow::Result<bool> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let found = if path.is_dir() {
+            contains_anywhere(&path, needle)?
+        } else {
+            std::fs::read(&path)?.windows(needle.len()).any(|w| w == needle)
+        };
+        if found {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_50_mb_file_arrives_byte_for_byte_and_the_relay_holds_no_plaintext() -> anyhow::Result<()> {
+    let relay = TestRelay::start().await?;
+    let alice = Client::new().await?;
+    let space: SpaceId = alice
+        .profile
+        .create_space("Élus", relay.relay_addr())
+        .await?
+        .id
+        .parse()?;
+    let bob = invite_and_join(&alice, space, Role::Editor, "Bob").await?;
+    let work = tempfile::tempdir()?;
+    let original = sample_file(work.path(), 50 * 1024 * 1024)?;
+
+    let added = alice
+        .profile
+        .add_document(space, &original, "Comptes rendus")
+        .await?;
+    assert_eq!(added.title, "Compte rendu du conseil");
+    assert_eq!(added.versions[0].file.size, 50 * 1024 * 1024);
+    alice.profile.sync_once().await?;
+    bob.profile.sync_once().await?;
+
+    let seen = bob.profile.documents(space).await?;
+    assert_eq!(seen.len(), 1);
+    let copy = work.path().join("copie.pdf");
+    bob.profile
+        .save_document(space, seen[0].id.parse()?, None, &copy)
+        .await?;
+    assert_eq!(file_hash(&copy)?, file_hash(&original)?, "byte for byte");
+    assert!(
+        !contains_anywhere(relay.data_dir(), MARKER)?,
+        "the relay's store holds no plaintext"
+    );
+
+    // A file that cannot be read: a clear error, nothing stored.
+    let missing = alice
+        .profile
+        .add_document(space, &work.path().join("absent.odt"), "")
+        .await
+        .expect_err("no such file");
+    assert_eq!(missing.code(), Code::FileUnreadable);
+    assert_eq!(alice.profile.documents(space).await?.len(), 1);
+    // Nor written where it cannot be.
+    let nowhere = bob
+        .profile
+        .save_document(
+            space,
+            seen[0].id.parse()?,
+            None,
+            &work.path().join("absent/dossier/x.pdf"),
+        )
+        .await
+        .expect_err("no such folder");
+    assert_eq!(nowhere.code(), Code::FileUnwritable);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_validators_approve_one_while_offline_and_every_client_agrees() -> anyhow::Result<()> {
+    let relay = TestRelay::start().await?;
+    let admin = Client::new().await?;
+    let space: SpaceId = admin
+        .profile
+        .create_space("Élus", relay.relay_addr())
+        .await?
+        .id
+        .parse()?;
+    let maire = invite_and_join(&admin, space, Role::Validator, "Maire").await?;
+    let adjoint = invite_and_join(&admin, space, Role::Validator, "Adjointe").await?;
+    let agent = invite_and_join(&admin, space, Role::Editor, "Agent").await?;
+    let reader = invite_and_join(&admin, space, Role::Reader, "Lecteur").await?;
+    let work = tempfile::tempdir()?;
+    let file = sample_file(work.path(), 200 * 1024)?;
+    let everyone = [&admin, &maire, &adjoint, &agent, &reader];
+
+    let doc = agent.profile.add_document(space, &file, "Délibérations").await?;
+    let id = doc.id.parse()?;
+    assert_eq!(doc.status, Status::Draft);
+    agent.profile.submit_document(space, id, &[]).await?;
+    agent.profile.sync_once().await?;
+    for c in everyone {
+        c.profile.sync_once().await?;
+    }
+    let awaiting = maire.profile.document(space, id).await?;
+    assert_eq!(awaiting.status, Status::Awaiting);
+    assert_eq!(awaiting.validators.len(), 2, "all validators of the space");
+
+    // The adjointe approves offline; the maire online.
+    adjoint.profile.decide_document(space, id, true, "").await?;
+    maire.profile.decide_document(space, id, true, "").await?;
+    maire.profile.sync_once().await?;
+    agent.profile.sync_once().await?;
+    assert_eq!(agent.profile.document(space, id).await?.status, Status::Awaiting);
+    adjoint.profile.sync_once().await?;
+    for c in everyone {
+        c.profile.sync_once().await?;
+    }
+    for c in everyone {
+        let d = c.profile.document(space, id).await?;
+        assert_eq!(d.status, Status::Approved, "on every client");
+        assert_eq!(d.decisions.iter().filter(|x| x.valid).count(), 2);
+    }
+
+    // A reader cannot approve; an edit after approval shows.
+    let refused = reader
+        .profile
+        .decide_document(space, id, true, "")
+        .await
+        .expect_err("a reader does not approve");
+    assert_eq!(refused.code(), Code::NotAllowed);
+    let second = sample_file(work.path(), 100 * 1024)?;
+    agent.profile.add_document_version(space, id, &second).await?;
+    agent.profile.sync_once().await?;
+    for c in everyone {
+        c.profile.sync_once().await?;
+        let d = c.profile.document(space, id).await?;
+        assert_eq!(d.status, Status::ChangedSinceApproval);
+        assert_eq!(d.versions.len(), 2, "the approved version stays");
+    }
+
+    // Resubmitted, then refused with a reason.
+    agent.profile.submit_document(space, id, &[]).await?;
+    agent.profile.sync_once().await?;
+    maire.profile.sync_once().await?;
+    let no_comment = maire.profile.decide_document(space, id, false, "  ").await;
+    assert!(no_comment.is_err(), "a refusal needs a comment");
+    maire
+        .profile
+        .decide_document(space, id, false, "Le montant est à revoir.")
+        .await?;
+    maire.profile.sync_once().await?;
+    agent.profile.sync_once().await?;
+    let d = agent.profile.document(space, id).await?;
+    assert_eq!(d.status, Status::Refused);
+    assert_eq!(d.decisions[0].comment, "Le montant est à revoir.");
+    assert_eq!(d.decisions[0].author, "Maire");
+    Ok(())
+}
