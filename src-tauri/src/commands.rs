@@ -1,9 +1,11 @@
 //! Tauri commands: one call into core each, errors as `{code, message}`.
 
+use std::path::Path;
+
 use bastide_core::live::SyncStatus;
 use bastide_core::{
-    Card, CardFilter, CardInput, Code, Event, EventInput, HistoryEntry, Hit, InvitationView, ItemId,
-    MemberInfo, MemberView, Post, Quote, Role, SpaceId, SpaceInfo, Topic,
+    Card, CardFilter, CardInput, Code, Document, Event, EventInput, HistoryEntry, Hit, InvitationView,
+    ItemId, MemberInfo, MemberView, Post, Quote, Role, SpaceId, SpaceInfo, Topic,
 };
 use serde::ser::SerializeStruct;
 use tauri::State;
@@ -373,6 +375,162 @@ pub(crate) async fn mark_topic_read(state: State<'_, AppState>, space: String, t
         .profile
         .mark_topic_read(space_id(&space)?, item_id(&topic)?)
         .await?;
+    Ok(())
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn list_documents(state: State<'_, AppState>, space: String) -> Result<Vec<Document>> {
+    Ok(state.profile.documents(space_id(&space)?).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn get_document(state: State<'_, AppState>, space: String, id: String) -> Result<Document> {
+    Ok(state.profile.document(space_id(&space)?, item_id(&id)?).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn add_document(
+    state: State<'_, AppState>,
+    space: String,
+    path: String,
+    folder: String,
+) -> Result<Document> {
+    Ok(state
+        .profile
+        .add_document(space_id(&space)?, Path::new(&path), &folder)
+        .await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn add_document_version(
+    state: State<'_, AppState>,
+    space: String,
+    id: String,
+    path: String,
+) -> Result<Document> {
+    Ok(state
+        .profile
+        .add_document_version(space_id(&space)?, item_id(&id)?, Path::new(&path))
+        .await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state, description), err(level = "info", Debug))]
+pub(crate) async fn describe_document(
+    state: State<'_, AppState>,
+    space: String,
+    id: String,
+    title: String,
+    folder: String,
+    tags: Vec<String>,
+    description: String,
+) -> Result<Document> {
+    Ok(state
+        .profile
+        .describe_document(
+            space_id(&space)?,
+            item_id(&id)?,
+            &title,
+            &folder,
+            &tags,
+            &description,
+        )
+        .await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn submit_document(
+    state: State<'_, AppState>,
+    space: String,
+    id: String,
+    validators: Vec<String>,
+) -> Result<Document> {
+    let validators = validators
+        .iter()
+        .map(|v| v.parse())
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(state
+        .profile
+        .submit_document(space_id(&space)?, item_id(&id)?, &validators)
+        .await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state, comment), err(level = "info", Debug))]
+pub(crate) async fn decide_document(
+    state: State<'_, AppState>,
+    space: String,
+    id: String,
+    approved: bool,
+    comment: String,
+) -> Result<Document> {
+    Ok(state
+        .profile
+        .decide_document(space_id(&space)?, item_id(&id)?, approved, &comment)
+        .await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn save_document(
+    state: State<'_, AppState>,
+    space: String,
+    id: String,
+    version: Option<usize>,
+    out: String,
+) -> Result<()> {
+    state
+        .profile
+        .save_document(space_id(&space)?, item_id(&id)?, version, Path::new(&out))
+        .await?;
+    Ok(())
+}
+
+/// Writes a version into the profile's `exports/` folder and opens it with the
+/// system's application for its type.
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn open_document(
+    state: State<'_, AppState>,
+    space: String,
+    id: String,
+    version: Option<usize>,
+) -> Result<()> {
+    let (space, id) = (space_id(&space)?, item_id(&id)?);
+    let document = state.profile.document(space, id).await?;
+    let index = version.unwrap_or(document.versions.len().saturating_sub(1));
+    let Some(chosen) = document.versions.get(index) else {
+        return Err(IpcError {
+            code: Code::NotFound,
+            message: format!("no version {index}"),
+        });
+    };
+    // A name the system accepts: the original's, without path separators.
+    let name: String = chosen
+        .name
+        .chars()
+        .map(|c| if matches!(c, '/' | '\\' | '\0') { '_' } else { c })
+        .collect();
+    let dir = state
+        .profile
+        .dir()
+        .join("exports")
+        .join(format!("{id}-v{}", index + 1));
+    std::fs::create_dir_all(&dir).map_err(|e| IpcError {
+        code: Code::FileUnwritable,
+        message: e.to_string(),
+    })?;
+    let out = dir.join(name);
+    state.profile.save_document(space, id, Some(index), &out).await?;
+    tauri_plugin_opener::open_path(&out, None::<&str>).map_err(|e| IpcError {
+        code: Code::Internal,
+        message: format!("no application opens {}: {e}", out.display()),
+    })?;
     Ok(())
 }
 

@@ -66,6 +66,8 @@ pub struct AppState {
 /// Starts the app.
 pub fn run() {
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_opener::init())
         .setup(|app| {
             logs::init(app.path().app_log_dir().ok());
             let state = open(app.handle())?;
@@ -95,6 +97,15 @@ pub fn run() {
             commands::item_history,
             commands::list_cards,
             commands::search,
+            commands::list_documents,
+            commands::get_document,
+            commands::add_document,
+            commands::add_document_version,
+            commands::describe_document,
+            commands::submit_document,
+            commands::decide_document,
+            commands::save_document,
+            commands::open_document,
             commands::list_topics,
             commands::create_topic,
             commands::topic_posts,
