@@ -2,6 +2,10 @@
 //! offline convergence time. Run with `cargo run --release -p bastide-tests --bin bench`.
 //! Optional arguments: number of propagated edits (default 1000), offline edits per
 //! client (default 2000).
+//!
+//! `bench search [ITEMS]` indexes ITEMS events and cards (default 100000) and prints
+//! search latency percentiles; `bench file [MB]` adds a file (default 200 MB) on one
+//! client and prints the time to encrypt, upload, and fetch it on another.
 
 use std::time::{Duration, Instant};
 
@@ -10,7 +14,20 @@ use bastide_tests::{Client, TestRelay, event};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args().skip(1).peekable();
+    match args.peek().map(String::as_str) {
+        Some("search") => {
+            args.next();
+            let items = args.next().map(|a| a.parse()).transpose()?.unwrap_or(100_000);
+            return search(items).await;
+        }
+        Some("file") => {
+            args.next();
+            let mb = args.next().map(|a| a.parse()).transpose()?.unwrap_or(200);
+            return file(mb).await;
+        }
+        _ => {}
+    }
     let edits: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(1000);
     let offline: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(2000);
 
@@ -122,4 +139,131 @@ async fn convergence(relay: &TestRelay, offline: usize) -> anyhow::Result<()> {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// Words for generated items, accented as French is.
+const WORDS: [&str; 16] = [
+    "délibération",
+    "conseil",
+    "école",
+    "cantine",
+    "marché",
+    "fête",
+    "réunion",
+    "budget",
+    "médecin",
+    "infirmière",
+    "randonnée",
+    "musée",
+    "bibliothèque",
+    "voirie",
+    "église",
+    "été",
+];
+
+fn phrase(n: usize) -> String {
+    (0..5)
+        .map(|k: u32| WORDS[(n / 16usize.pow(k) + k as usize) % WORDS.len()])
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Search latency over `items` indexed events and cards, on one profile.
+async fn search(items: usize) -> anyhow::Result<()> {
+    let relay = TestRelay::start().await?;
+    let a = Client::new().await?;
+    let space: SpaceId = a
+        .profile
+        .create_space("Index", relay.relay_addr())
+        .await?
+        .id
+        .parse()?;
+    let started = Instant::now();
+    for n in 0..items {
+        if n % 2 == 0 {
+            let mut e = event(
+                &format!("Événement {n} {}", phrase(n)),
+                "2026-12-01T09:00:00+01:00",
+            );
+            e.description = phrase(n * 7 + 3);
+            a.profile.add_event(space, e).await?;
+        } else {
+            let card = bastide_core::CardInput {
+                name: format!("Fiche {n} {}", phrase(n)),
+                organisation: phrase(n * 3 + 1),
+                ..Default::default()
+            };
+            a.profile.add_card(space, card).await?;
+        }
+    }
+    println!(
+        "indexed {items} items in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let queries = [
+        "deliberation",
+        "ecole cantine",
+        "medecin",
+        "fete ete",
+        "bibliotheque musee",
+        "voir",
+        "conseil budget reunion",
+    ];
+    let mut times = Vec::new();
+    for round in 0..30 {
+        for q in queries {
+            let t = Instant::now();
+            let hits = a.profile.search(None, q).await?;
+            times.push(t.elapsed());
+            if round == 0 {
+                println!("  {q:?}: {} hits (max 50)", hits.len());
+            }
+        }
+    }
+    times.sort();
+    let at = |p: f64| times[((times.len() - 1) as f64 * p) as usize];
+    println!(
+        "search over {items} items: p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms ({} queries)",
+        ms(at(0.5)),
+        ms(at(0.95)),
+        ms(at(1.0)),
+        times.len()
+    );
+    Ok(())
+}
+
+/// Time to add a file of `mb` MiB on A, sync it, and fetch it on B.
+async fn file(mb: usize) -> anyhow::Result<()> {
+    let relay = TestRelay::start().await?;
+    let (a, b, space) = pair(&relay).await?;
+    let work = tempfile::tempdir()?;
+    let path = work.path().join("archive.bin");
+    {
+        use std::io::Write;
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
+        let mut block = vec![0u8; 1024 * 1024];
+        for n in 0..mb {
+            block.iter_mut().enumerate().for_each(|(i, b)| *b = (i ^ n) as u8);
+            out.write_all(&block)?;
+        }
+    }
+    let t = Instant::now();
+    let doc = a.profile.add_document(space, &path, "Archives").await?;
+    let added = t.elapsed();
+    let t = Instant::now();
+    a.profile.sync_once().await?;
+    let synced = t.elapsed();
+    b.profile.sync_once().await?;
+    let t = Instant::now();
+    b.profile
+        .save_document(space, doc.id.parse()?, None, &work.path().join("copie.bin"))
+        .await?;
+    let fetched = t.elapsed();
+    println!(
+        "file of {mb} MiB: add (encrypt, cache) {:.2} s, sync (upload) {:.2} s, fetch and write on B {:.2} s",
+        added.as_secs_f64(),
+        synced.as_secs_f64(),
+        fetched.as_secs_f64()
+    );
+    Ok(())
 }
