@@ -72,6 +72,11 @@ const INVITE_ROLE = 'editor';
 const REMOTE_TITLE = 'Marché de Noël';
 const LOCAL_EDIT_TITLE = 'Marché de Noël (nocturne)';
 const REMOTE_EDIT_TITLE = 'Marché de Noël (reporté)';
+// The directory card the window adds.
+const CARD_NAME = 'Dr Anne Roux';
+const CARD_ORGANISATION = 'Maison de santé de Cajarc';
+const CARD_DISCIPLINE = 'Médecine générale';
+const CARD_PHONE = '05 65 40 00 01';
 // Window widths the agenda header must fit in (the app's minimum is 900 px).
 const NARROW_WIDTH = 900;
 
@@ -308,6 +313,73 @@ async function main() {
       await browser.saveScreenshot(file);
       console.log(`    capture : ${file}`);
       await byTestId('view-agenda').click();
+      await shown(byTestId('tab-list'), 'the agenda did not come back');
+    });
+
+    await check(`l’annuaire montre la fiche « ${CARD_NAME} » ajoutée, en cartes et en tableau`, [`créer l’espace « ${SPACE_NAME} »`], async () => {
+      // A dialog left open by a failed check above would cover the switch.
+      for (const dialog of ['event-dialog', 'invite-dialog']) {
+        if (await byTestId(dialog).isDisplayed()) await byTestId('modal-close').click();
+      }
+      try {
+        await byTestId('view-directory').click();
+        await shown(byTestId('directory-panel'), 'the directory did not appear');
+        // The space's creator is its administrator: "Nouvelle fiche" is offered.
+        await shown(byTestId('card-add-open'), 'no "Nouvelle fiche" button for the space\'s creator');
+        await byTestId('card-add-open').click();
+        const name = byTestId('card-name');
+        await shown(name, 'the card form did not open');
+        await name.setValue(CARD_NAME);
+        await fillField('card-organisation', CARD_ORGANISATION);
+        await fillField('card-discipline', CARD_DISCIPLINE);
+        await fillField('card-phone', CARD_PHONE);
+        await byTestId('card-submit').click();
+        await shown(byTestId('card-dialog'), 'the card form stayed open', { gone: true });
+
+        /** The text of the first element with that test id that names the card, or ''. */
+        const described = (testid) =>
+          browser.execute(
+            (selector, wanted) => {
+              for (const node of document.querySelectorAll(selector)) {
+                const text = (node.textContent ?? '').replace(/\s+/g, ' ').trim();
+                if (text.includes(wanted)) return text;
+              }
+              return '';
+            },
+            `[data-testid="${testid}"]`,
+            CARD_NAME,
+          );
+        let card = '';
+        await waitFor(async () => (card = normalise(await described('card-item'))) !== '', `no card-item shows "${CARD_NAME}"`);
+        for (const part of [CARD_ORGANISATION, CARD_DISCIPLINE, CARD_PHONE]) {
+          expect(card.includes(part), `the card does not show "${part}": "${card}"`);
+        }
+
+        await byTestId('directory-mode-table').click();
+        await shown(byTestId('card-row'), 'the table view shows no card-row');
+        let row = '';
+        await waitFor(async () => (row = normalise(await described('card-row'))) !== '', `no card-row shows "${CARD_NAME}"`);
+        for (const part of [CARD_ORGANISATION, CARD_DISCIPLINE, CARD_PHONE]) {
+          expect(row.includes(part), `the table row does not show "${part}": "${row}"`);
+        }
+        const file = path.join(config.artifacts, 'directory.png');
+        await browser.saveScreenshot(file);
+        console.log(`    capture : ${file}`);
+      } catch (error) {
+        // Taken here: going back to the agenda below would hide what went wrong.
+        const file = path.join(config.artifacts, 'directory-failure.png');
+        await browser.saveScreenshot(file).then(
+          () => console.log(`    capture : ${file}`),
+          () => {},
+        );
+        throw error;
+      } finally {
+        // Later checks work in the agenda, whatever happened here.
+        if (await byTestId('card-dialog').isDisplayed().catch(() => false)) {
+          await byTestId('modal-close').click().catch(() => {});
+        }
+        await byTestId('view-agenda').click().catch(() => {});
+      }
       await shown(byTestId('tab-list'), 'the agenda did not come back');
     });
 

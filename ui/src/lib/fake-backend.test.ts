@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { BastideError } from './errors';
 import { FakeBackend } from './fake-backend';
+import { newCardForm } from './directory/form';
 import * as ipc from './ipc';
 
 async function refusal(promise: Promise<unknown>): Promise<string> {
@@ -65,5 +66,95 @@ describe('FakeBackend', () => {
     expect(await refusal(ipc.removeDevice(space.id, 'e'.repeat(64)))).toBe('not_found');
     await ipc.removeDevice(space.id, alix.devices[0]);
     expect((await ipc.spaceMembers(space.id)).find((m) => m.id === alix.id)?.devices).toEqual([]);
+  });
+
+  it('checks and normalises cards as the real backend does', async () => {
+    const backend = new FakeBackend().install();
+    const space = backend.addSpace('Pays — santé');
+    const base = { ...newCardForm(), name: 'Dr Anne Roux' };
+    expect(await refusal(ipc.addCard(space.id, { ...base, name: '  ' }))).toBe('invalid_input');
+    expect(await refusal(ipc.addCard(space.id, { ...base, status: 'interne' as never }))).toBe('invalid_input');
+    expect(await refusal(ipc.addCard(space.id, { ...base, statusFrom: '2026-02-30' }))).toBe('invalid_input');
+    expect(await refusal(ipc.addCard(space.id, { ...base, phone: '0'.repeat(501) }))).toBe('invalid_input');
+    const added = await ipc.addCard(space.id, {
+      ...base,
+      name: ' Dr Anne Roux ',
+      kind: '' as never,
+      public: ['phone', 'notes', 'name', 'phone'],
+    });
+    expect(added).toMatchObject({ name: 'Dr Anne Roux', kind: 'person', public: ['name', 'phone'], deleted: false });
+    expect(await refusal(ipc.updateCard(space.id, 'card-0', base))).toBe('not_found');
+  });
+
+  it('filters cards, keeps the trash apart, and sorts by name as SQLite’s NOCASE does', async () => {
+    const backend = new FakeBackend().install();
+    const space = backend.addSpace('Pays — santé');
+    backend.addCardTo(space.id, { name: 'émile', commune: 'Cajarc' });
+    backend.addCardTo(space.id, { name: 'Bruno', commune: 'Figeac', discipline: 'Kinésithérapie' });
+    const anne = backend.addCardTo(space.id, { name: 'anne', commune: 'Cajarc' });
+    backend.addCardTo(backend.addSpace('Autre').id, { name: 'Ailleurs', commune: 'Cajarc' });
+    const names = async (filter: Parameters<typeof ipc.listCards>[1]) =>
+      (await ipc.listCards(space.id, filter)).map((c) => c.name);
+    expect(await names({ deleted: false })).toEqual(['anne', 'Bruno', 'émile']);
+    expect(await names({ commune: 'Cajarc', deleted: false })).toEqual(['anne', 'émile']);
+    expect(await names({ commune: 'Cajarc', discipline: 'Kinésithérapie', deleted: false })).toEqual([]);
+    await ipc.setCardDeleted(space.id, anne.id, true);
+    expect(await names({ deleted: false })).toEqual(['Bruno', 'émile']);
+    expect(await names({ deleted: true })).toEqual(['anne']);
+  });
+
+  it('names the authors of concurrent values, and settles a field on pick or on save', async () => {
+    const backend = new FakeBackend().install();
+    const space = backend.addSpace('Pays — santé');
+    const alice = backend.addMember(space.id, { name: 'Alice' });
+    const card = backend.addCardTo(space.id, { name: 'Cabinet infirmier', phone: '05 65 00 00 00' });
+    backend.addConflict(card.id, 'phone', [
+      { value: '05 65 11 11 11', device: alice.devices[0] },
+      { value: '05 65 22 22 22', device: 'f'.repeat(64) },
+    ]);
+    backend.addConflict(card.id, 'commune', [
+      { value: 'Cajarc', device: alice.devices[0] },
+      { value: 'Figeac', device: backend.info.deviceId },
+    ]);
+    const [listed] = await ipc.listCards(space.id);
+    expect(listed.phone).toBe('05 65 11 11 11');
+    expect(listed.conflicts).toEqual([
+      {
+        field: 'commune',
+        values: [
+          { value: 'Cajarc', device: alice.devices[0], author: 'Alice' },
+          { value: 'Figeac', device: backend.info.deviceId, author: 'Camille Martin' },
+        ],
+      },
+      {
+        field: 'phone',
+        values: [
+          { value: '05 65 11 11 11', device: alice.devices[0], author: 'Alice' },
+          { value: '05 65 22 22 22', device: 'f'.repeat(64), author: '' },
+        ],
+      },
+    ]);
+    expect(await refusal(ipc.pickCardValue(space.id, card.id, 'colour' as never, 'x'))).toBe('invalid_input');
+    const picked = await ipc.pickCardValue(space.id, card.id, 'phone', ' 05 65 22 22 22 ');
+    expect(picked.phone).toBe('05 65 22 22 22');
+    expect(picked.conflicts.map((c) => c.field)).toEqual(['commune']);
+    // Saving writes every field in conflict: the form's value settles it.
+    const { id: _id, space: _space, conflicts: _c, deleted: _d, updatedAt: _a, updatedBy: _b, ...fields } = picked;
+    const saved = await ipc.updateCard(space.id, card.id, fields);
+    expect(saved.conflicts).toEqual([]);
+    expect(saved.commune).toBe('Cajarc');
+  });
+
+  it('lets readers list cards but change none', async () => {
+    const backend = new FakeBackend().install();
+    const space = backend.addSpace('Élus', 'relais.test:4433', 'reader');
+    const card = backend.addCardTo(space.id, { name: 'Mairie de Figeac' });
+    const input = { ...newCardForm(), name: 'Intrus' };
+    expect((await ipc.listCards(space.id)).map((c) => c.id)).toEqual([card.id]);
+    expect(await refusal(ipc.addCard(space.id, input))).toBe('not_allowed');
+    expect(await refusal(ipc.updateCard(space.id, card.id, input))).toBe('not_allowed');
+    expect(await refusal(ipc.pickCardValue(space.id, card.id, 'name', 'Intrus'))).toBe('not_allowed');
+    expect(await refusal(ipc.setCardDeleted(space.id, card.id, true))).toBe('not_allowed');
+    expect((await ipc.itemHistory(space.id, card.id)).length).toBe(1);
   });
 });

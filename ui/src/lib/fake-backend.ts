@@ -6,10 +6,14 @@ import { mockIPC } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
 import { BACKEND_EVENT } from './ipc';
 import {
+  CARD_FIELDS,
   ROLE_IDS,
   type AgendaEvent,
   type AppInfo,
   type BackendEvent,
+  type Card,
+  type CardField,
+  type CardInput,
   type ErrorCode,
   type EventInput,
   type HistoryEntry,
@@ -24,6 +28,46 @@ import {
 type Args = Record<string, unknown>;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** What a card holds when nothing is said: `add_card`'s serde defaults. */
+const EMPTY_CARD: CardInput = {
+  name: '',
+  kind: 'person',
+  organisation: '',
+  function: '',
+  commune: '',
+  discipline: '',
+  specialties: '',
+  status: '',
+  statusFrom: '',
+  statusUntil: '',
+  phone: '',
+  email: '',
+  address: '',
+  notes: '',
+  public: [],
+};
+
+/** The CardInput key of a register field (`status_from` is `statusFrom`). */
+function cardKey(field: CardField): Exclude<keyof CardInput, 'notes' | 'public'> {
+  return field.replace(/_(\w)/g, (_, c: string) => c.toUpperCase()) as Exclude<keyof CardInput, 'notes' | 'public'>;
+}
+
+/** A name as SQLite's NOCASE collation compares it: ASCII case folded, accents not. */
+function nocase(text: string): string {
+  return text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
+
+/** A real `YYYY-MM-DD` day (not 2026-02-30). */
+function isDay(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const day = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(day.getTime()) && day.toISOString().slice(0, 10) === text;
+}
+
+/** Longest value of a card's register field, and of its notes. */
+const MAX_CARD_FIELD = 500;
+const MAX_CARD_NOTES = 20_000;
 
 /** A one-time code as the relay knows it: an invitation to a space, or a device code. */
 export interface FakeCode {
@@ -61,6 +105,8 @@ export class FakeBackend {
   };
   spaces: Space[] = [];
   events: AgendaEvent[] = [];
+  /** Directory cards; conflict authors are named from the membership when listed. */
+  cards: Card[] = [];
   /** Who this device's person is, as they gave it when they joined or created. */
   me: Identity = { name: 'Camille Martin', organisation: 'Pays Exemple', function: 'Chargée de mission' };
   /** Members per space id, removed ones included. */
@@ -254,6 +300,41 @@ export class FakeBackend {
     return event;
   }
 
+  /** A directory card, as `add_card` would have stored it (this device wrote it). */
+  addCardTo(space: string, input: Partial<CardInput> & Pick<CardInput, 'name'>): Card {
+    const card: Card = {
+      ...EMPTY_CARD,
+      ...input,
+      public: [...(input.public ?? [])],
+      id: `card-${this.nextId++}`,
+      space,
+      conflicts: [],
+      deleted: false,
+      updatedAt: '2026-11-20T09:00:00Z',
+      updatedBy: this.info.deviceId,
+    };
+    this.cards.push(card);
+    this.recordChange(card.id);
+    return card;
+  }
+
+  /**
+   * Two (or more) members changed `field` of a card offline at the same time: each
+   * value with the device that wrote it. The card shows the first, as the real
+   * backend shows the one every computer picks; authors are named by the membership.
+   */
+  addConflict(id: string, field: CardField, values: { value: string; device: string }[]): void {
+    const card = this.cards.find((c) => c.id === id);
+    if (!card) throw new Error(`no card ${id}`);
+    if (values.length < 2) throw new Error('a conflict has at least two values');
+    (card as unknown as Record<string, string>)[cardKey(field)] = values[0].value;
+    card.conflicts = [
+      ...card.conflicts.filter((c) => c.field !== field),
+      { field, values: values.map((v) => ({ ...v, author: '' })) },
+    ].sort((a, b) => CARD_FIELDS.indexOf(a.field) - CARD_FIELDS.indexOf(b.field));
+    for (const v of values) this.recordChange(id, v.device);
+  }
+
   /**
    * A signed change to an item, by this device unless said otherwise (another
    * member's device, or one no membership names), at `at` or now.
@@ -425,10 +506,72 @@ export class FakeBackend {
         this.recordChange(event.id);
         return null;
       }
+      case 'list_cards': {
+        this.space(args.space);
+        const filter = (args.filter ?? {}) as Record<string, unknown>;
+        const matches = (value: string, wanted: unknown) => wanted === null || wanted === undefined || value === wanted;
+        return this.cards
+          .filter(
+            (c) =>
+              c.space === args.space &&
+              c.deleted === Boolean(filter.deleted) &&
+              matches(c.organisation, filter.organisation) &&
+              matches(c.commune, filter.commune) &&
+              matches(c.discipline, filter.discipline),
+          )
+          .sort((a, b) => {
+            const [x, y] = [nocase(a.name), nocase(b.name)];
+            return x < y ? -1 : x > y ? 1 : a.id.localeCompare(b.id);
+          })
+          .map((c) => this.shownCard(c));
+      }
+      case 'add_card': {
+        this.acting(args.space, 'write');
+        const input = this.checkedCard(args.card);
+        const card = this.addCardTo(String(args.space), input);
+        return this.shownCard(card);
+      }
+      case 'update_card': {
+        this.acting(args.space, 'write');
+        const card = this.card(args.space, args.id);
+        const input = this.checkedCard(args.card);
+        // Fields that differ from what the card shows are written, and so is every
+        // field in conflict: the form's value settles it.
+        const changed =
+          card.conflicts.length > 0 ||
+          (Object.keys(EMPTY_CARD) as (keyof CardInput)[]).some(
+            (key) => JSON.stringify(card[key]) !== JSON.stringify(input[key]),
+          );
+        if (changed) {
+          Object.assign(card, input, { conflicts: [], updatedAt: this.stamp(), updatedBy: this.info.deviceId });
+          this.recordChange(card.id);
+        }
+        return this.shownCard(card);
+      }
+      case 'pick_card_value': {
+        this.acting(args.space, 'write');
+        const card = this.card(args.space, args.id);
+        const field = args.field as CardField;
+        if (!(CARD_FIELDS as readonly unknown[]).includes(field)) {
+          throw { code: 'invalid_input', message: `a card has no field ${JSON.stringify(args.field)}` };
+        }
+        (card as unknown as Record<string, string>)[cardKey(field)] = String(args.value ?? '').trim();
+        card.conflicts = card.conflicts.filter((c) => c.field !== field);
+        Object.assign(card, { updatedAt: this.stamp(), updatedBy: this.info.deviceId });
+        this.recordChange(card.id);
+        return this.shownCard(card);
+      }
+      case 'set_card_deleted': {
+        this.acting(args.space, 'write');
+        const card = this.card(args.space, args.id);
+        Object.assign(card, { deleted: Boolean(args.deleted), updatedAt: this.stamp(), updatedBy: this.info.deviceId });
+        this.recordChange(card.id);
+        return this.shownCard(card);
+      }
       case 'item_history': {
         this.space(args.space);
-        const event = this.event(args.space, args.id);
-        return this.history(event.space, event.id);
+        const item = this.cards.find((c) => c.space === args.space && c.id === args.id) ?? this.event(args.space, args.id);
+        return this.history(item.space, item.id);
       }
       case 'sync_status':
         return this.status;
@@ -471,6 +614,66 @@ export class FakeBackend {
     const event = this.events.find((e) => e.space === space && e.id === id);
     if (!event) throw { code: 'not_found', message: `no event ${String(id)}` };
     return event;
+  }
+
+  private card(space: unknown, id: unknown): Card {
+    const card = this.cards.find((c) => c.space === space && c.id === id);
+    if (!card) throw { code: 'not_found', message: `no item ${String(id)}` };
+    return card;
+  }
+
+  /** A copy of a card as the views get it: authors of concurrent values named. */
+  private shownCard(card: Card): Card {
+    const members = this.members[card.space] ?? [];
+    return {
+      ...card,
+      public: [...card.public],
+      conflicts: card.conflicts.map((c) => ({
+        field: c.field,
+        values: c.values.map((v) => ({ ...v, author: members.find((m) => m.devices.includes(v.device))?.name ?? '' })),
+      })),
+    };
+  }
+
+  /** The card input checked and normalised as the real backend does (`CardInput::check`). */
+  private checkedCard(raw: unknown): CardInput {
+    const given = (raw ?? {}) as Partial<Record<keyof CardInput, unknown>>;
+    const input: CardInput = { ...EMPTY_CARD, kind: '' as CardInput['kind'], public: [] };
+    for (const field of CARD_FIELDS) {
+      const key = cardKey(field);
+      const value = String(given[key] ?? '').trim();
+      if ([...value].length > MAX_CARD_FIELD) {
+        throw { code: 'invalid_input', message: `the field ${field} is longer than ${MAX_CARD_FIELD} characters` };
+      }
+      (input as unknown as Record<string, string>)[key] = value;
+    }
+    if (input.name === '') throw { code: 'invalid_input', message: 'a card needs a name' };
+    if ((input.kind as string) === '') input.kind = 'person';
+    if (input.kind !== 'person' && input.kind !== 'organisation') {
+      throw { code: 'invalid_input', message: `a card is for a person or an organisation, not "${input.kind}"` };
+    }
+    if (!['', 'titulaire', 'remplaçant'].includes(input.status)) {
+      throw { code: 'invalid_input', message: `the status is titulaire, remplaçant or nothing, not "${input.status}"` };
+    }
+    for (const date of [input.statusFrom, input.statusUntil]) {
+      if (date !== '' && !isDay(date)) {
+        throw { code: 'invalid_input', message: `"${date}" is not a date (YYYY-MM-DD)` };
+      }
+    }
+    input.notes = String(given.notes ?? '');
+    if ([...input.notes].length > MAX_CARD_NOTES) {
+      throw { code: 'invalid_input', message: `the notes are longer than ${MAX_CARD_NOTES} characters` };
+    }
+    const known: readonly string[] = CARD_FIELDS;
+    input.public = [...new Set((Array.isArray(given.public) ? given.public : []).map(String))]
+      .filter((f) => known.includes(f))
+      .sort();
+    return input;
+  }
+
+  /** Now, as the backend stamps changes: RFC 3339, UTC. */
+  private stamp(): string {
+    return this.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
   }
 
   private checked(raw: unknown): EventInput {

@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { BastideError } from './errors';
 import { FakeBackend } from './fake-backend';
 import * as ipc from './ipc';
-import type { EventInput } from './types';
+import type { CardInput, EventInput } from './types';
 
 const input: EventInput = {
   title: 'Conseil communautaire',
@@ -13,6 +13,24 @@ const input: EventInput = {
   place: 'Salle des fêtes',
   theme: 'Conseil',
   description: '',
+};
+
+const card: CardInput = {
+  name: 'Dr Anne Roux',
+  kind: 'person',
+  organisation: 'Maison de santé de Cajarc',
+  function: '',
+  commune: 'Cajarc',
+  discipline: 'Médecine générale',
+  specialties: '',
+  status: 'remplaçant',
+  statusFrom: '2026-12-01',
+  statusUntil: '',
+  phone: '05 65 40 00 01',
+  email: '',
+  address: '',
+  notes: '',
+  public: ['name', 'status_from'],
 };
 
 describe('ipc', () => {
@@ -41,6 +59,13 @@ describe('ipc', () => {
     await ipc.deleteEvent('s1', 'e1');
     await ipc.restoreEvent('s1', 'e1');
     await ipc.itemHistory('s1', 'e1');
+    await ipc.listCards('s1');
+    await ipc.listCards('s1', { commune: 'Cajarc', deleted: false });
+    await ipc.listCards('s1', { deleted: true });
+    await ipc.addCard('s1', card);
+    await ipc.updateCard('s1', 'c1', card);
+    await ipc.pickCardValue('s1', 'c1', 'status_from', '2026-12-02');
+    await ipc.setCardDeleted('s1', 'c1', true);
     await ipc.syncStatus();
     await ipc.appInfo();
     await ipc.listSpaces();
@@ -67,6 +92,13 @@ describe('ipc', () => {
       ['delete_event', { space: 's1', id: 'e1' }],
       ['restore_event', { space: 's1', id: 'e1' }],
       ['item_history', { space: 's1', id: 'e1' }],
+      ['list_cards', { space: 's1', filter: { organisation: null, commune: null, discipline: null, deleted: false } }],
+      ['list_cards', { space: 's1', filter: { organisation: null, commune: 'Cajarc', discipline: null, deleted: false } }],
+      ['list_cards', { space: 's1', filter: { organisation: null, commune: null, discipline: null, deleted: true } }],
+      ['add_card', { space: 's1', card }],
+      ['update_card', { space: 's1', id: 'c1', card }],
+      ['pick_card_value', { space: 's1', id: 'c1', field: 'status_from', value: '2026-12-02' }],
+      ['set_card_deleted', { space: 's1', id: 'c1', deleted: true }],
       ['sync_status', {}],
       ['app_info', {}],
       ['list_spaces', {}],

@@ -9,6 +9,10 @@ import type {
   AgendaEvent,
   AppInfo,
   BackendEvent,
+  Card,
+  CardField,
+  CardFilter,
+  CardInput,
   EventInput,
   HistoryEntry,
   Identity,
@@ -133,6 +137,41 @@ export async function deleteEvent(space: string, id: string): Promise<void> {
 
 export async function restoreEvent(space: string, id: string): Promise<void> {
   await call<null>('restore_event', { space, id });
+}
+
+/**
+ * The directory cards of a space, sorted by name: those in the trash when
+ * `filter.deleted`, else the others; each filter that is set keeps only that exact value.
+ */
+export function listCards(space: string, filter: CardFilter = { deleted: false }): Promise<Card[]> {
+  return call('list_cards', {
+    space,
+    filter: {
+      organisation: filter.organisation ?? null,
+      commune: filter.commune ?? null,
+      discipline: filter.discipline ?? null,
+      deleted: filter.deleted,
+    },
+  });
+}
+
+export function addCard(space: string, card: CardInput): Promise<Card> {
+  return call('add_card', { space, card });
+}
+
+/** Writes the fields that differ from what the card shows, and any field in conflict. */
+export function updateCard(space: string, id: string, card: CardInput): Promise<Card> {
+  return call('update_card', { space, id, card });
+}
+
+/** Settles a field two members changed at once: `value` replaces every value it had. */
+export function pickCardValue(space: string, id: string, field: CardField, value: string): Promise<Card> {
+  return call('pick_card_value', { space, id, field, value });
+}
+
+/** Moves a card to the trash (`deleted`), or back. */
+export function setCardDeleted(space: string, id: string, deleted: boolean): Promise<Card> {
+  return call('set_card_deleted', { space, id, deleted });
 }
 
 /** Who changed an item and when, as its signed entries say; newest first. */

@@ -67,7 +67,33 @@ describe('SpaceView', () => {
     expect(screen.getByTestId('invite-open')).toBeTruthy();
 
     await fireEvent.keyDown(screen.getByTestId('view-members'), { key: 'ArrowLeft' });
+    expect(screen.getByTestId('view-directory').getAttribute('aria-selected')).toBe('true');
+    await fireEvent.keyDown(screen.getByTestId('view-directory'), { key: 'ArrowLeft' });
     expect(screen.getByTestId('view-agenda').getAttribute('aria-selected')).toBe('true');
+  });
+
+  it('shows the directory as the second view: Agenda | Annuaire | Membres', async () => {
+    const space = backend.addSpace('Pays — santé');
+    backend.addCardTo(space.id, { name: 'Dr Anne Roux', organisation: 'Maison de santé de Cajarc' });
+    render(SpaceView, { space });
+    const views = screen.getByRole('tablist', { name: 'Parties de l’espace' });
+    expect(within(views).getAllByRole('tab').map((t) => t.textContent?.trim())).toEqual(['Agenda', 'Annuaire', 'Membres']);
+    await fireEvent.click(screen.getByTestId('view-directory'));
+    expect(screen.getByTestId('view-directory').getAttribute('aria-selected')).toBe('true');
+    expect(screen.queryByTestId('tab-month')).toBeNull();
+    expect((await screen.findByTestId('card-item')).textContent).toContain('Dr Anne Roux');
+    expect(screen.getByTestId('card-add-open')).toBeTruthy();
+    await fireEvent.click(screen.getByTestId('view-agenda'));
+    expect(screen.getByTestId('tab-month')).toBeTruthy();
+  });
+
+  it('offers no new card to a reader, the role coming from the members list', async () => {
+    const space = backend.addSpace('Élus', 'relais.test:4433', 'reader');
+    render(SpaceView, { space });
+    await waitFor(() => expect(screen.getByTestId('my-role').textContent).toBe('Lecteur'));
+    await fireEvent.click(screen.getByTestId('view-directory'));
+    await screen.findByTestId('directory-empty');
+    expect(screen.queryByTestId('card-add-open')).toBeNull();
   });
 
   it('lists in the members view the invitation just made there', async () => {
