@@ -38,20 +38,35 @@ pub(crate) async fn index(
     title: &str,
     body: &str,
 ) -> Result<(), Error> {
-    let item = id.to_string();
-    sqlx::query("DELETE FROM search_index WHERE item = ?")
-        .bind(&item)
-        .execute(&mut *conn)
+    let previous: Option<(i64,)> = sqlx::query_as("SELECT row FROM search_rows WHERE item = ?")
+        .bind(id.0.as_slice())
+        .fetch_optional(&mut *conn)
         .await?;
+    if let Some((row,)) = previous {
+        sqlx::query("DELETE FROM search_index WHERE rowid = ?")
+            .bind(row)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("DELETE FROM search_rows WHERE item = ?")
+            .bind(id.0.as_slice())
+            .execute(&mut *conn)
+            .await?;
+    }
     if title.is_empty() && body.is_empty() {
         return Ok(());
     }
-    sqlx::query("INSERT INTO search_index (space, item, kind, title, body) VALUES (?, ?, ?, ?, ?)")
+    let row = sqlx::query("INSERT INTO search_index (space, item, kind, title, body) VALUES (?, ?, ?, ?, ?)")
         .bind(space.to_string())
-        .bind(item)
+        .bind(id.to_string())
         .bind(kind)
         .bind(title)
         .bind(body)
+        .execute(&mut *conn)
+        .await?
+        .last_insert_rowid();
+    sqlx::query("INSERT INTO search_rows (item, row) VALUES (?, ?)")
+        .bind(id.0.as_slice())
+        .bind(row)
         .execute(&mut *conn)
         .await?;
     Ok(())
@@ -59,7 +74,8 @@ pub(crate) async fn index(
 
 /// Empties the index, before a rebuild.
 pub(crate) async fn clear(conn: &mut SqliteConnection) -> Result<(), Error> {
-    sqlx::query("DELETE FROM search_index").execute(conn).await?;
+    sqlx::query("DELETE FROM search_index").execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM search_rows").execute(&mut *conn).await?;
     Ok(())
 }
 
