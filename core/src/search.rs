@@ -24,7 +24,8 @@ pub struct Hit {
     pub kind: String,
     /// Its title.
     pub title: String,
-    /// A passage around the match, matches between « and ».
+    /// A passage around the match (from the title or the text, whichever matched
+    /// best), matches between « and ».
     pub snippet: String,
 }
 
@@ -105,7 +106,7 @@ pub(crate) async fn search(
         return Ok(Vec::new());
     };
     let rows: Vec<(String, String, String, String, String)> = sqlx::query_as(
-        "SELECT space, item, kind, title, snippet(search_index, 4, '«', '»', ' … ', 12)
+        "SELECT space, item, kind, title, snippet(search_index, -1, '«', '»', ' … ', 12)
          FROM search_index WHERE search_index MATCH ? AND (? IS NULL OR space = ?)
          ORDER BY bm25(search_index, 0, 0, 0, 5.0, 1.0) LIMIT ?",
     )
