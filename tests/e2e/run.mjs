@@ -4,7 +4,10 @@
 // A second member is the command-line client (BASTIDE_CLI) with its own profile: it
 // joins with the code the window shows, adds and edits an event, and the window must
 // show its changes live, name its author in the event's history, and send desktop
-// notifications for them.
+// notifications for them. Then documents: a file the script writes is added by its path,
+// submitted for approval, and a third member (another CLI profile, invited as validator)
+// approves it from the command line; the window shows « Approuvé » by itself. Last, the
+// search box finds the second member's event without its accents.
 // Usually started by run.sh, which provides the display, the session bus, the
 // notification server, the driver and a fresh profile.
 //
@@ -28,7 +31,7 @@
 // Exit status 0 only when every check passed.
 
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,6 +80,15 @@ const CARD_NAME = 'Dr Anne Roux';
 const CARD_ORGANISATION = 'Maison de santé de Cajarc';
 const CARD_DISCIPLINE = 'Médecine générale';
 const CARD_PHONE = '05 65 40 00 01';
+// The third member, a validator (élu) who approves documents from the command line.
+const VALIDATOR_NAME = 'Élu validateur';
+const VALIDATOR_ROLE = 'validator';
+// The file the script writes and adds as a document; its title is the name without extension.
+const DOC_FILE = 'Budget primitif 2027.txt';
+const DOC_TITLE = 'Budget primitif 2027';
+const DOC_FOLDER = 'Délibérations';
+// What is typed in the search box: no accents, lower case; it must find REMOTE_TITLE.
+const SEARCH_TEXT = 'marche noel';
 // Window widths the agenda header must fit in (the app's minimum is 900 px).
 const NARROW_WIDTH = 900;
 
@@ -85,6 +97,10 @@ const results = [];
 let browser = null;
 /** The second member's profile folder, made when it joins. */
 let cliProfile = '';
+/** The validator's profile folder, made when it joins. */
+let validatorProfile = '';
+/** Where the script writes the file it adds as a document. */
+let docFolder = '';
 
 /** The element with that data-testid. */
 const byTestId = (id) => browser.$(`[data-testid="${id}"]`);
@@ -507,12 +523,171 @@ async function main() {
       await byTestId('modal-close').click();
       await shown(byTestId('event-dialog'), 'the event form did not close', { gone: true });
     });
+    // Documents. The validator joins first: "tous les validateurs" are those the
+    // window knows when it submits.
+    const validatorJoined = `un élu rejoint l’espace comme « Validateur (élu) » (second profil bastide)`;
+    await check(validatorJoined, [`créer l’espace « ${SPACE_NAME} »`], async () => {
+      expect(config.cli !== '', 'set BASTIDE_CLI to the built bastide client');
+      for (const dialog of ['event-dialog', 'invite-dialog', 'doc-dialog']) {
+        if (await byTestId(dialog).isDisplayed()) await byTestId('modal-close').click();
+      }
+      await shown(byTestId('invite-open'), 'no "Inviter…" button for the space\'s creator');
+      await byTestId('invite-open').click();
+      await fillField('invite-role', VALIDATOR_ROLE);
+      await fillField('invite-days', '7');
+      await byTestId('invite-submit').click();
+      const code = byTestId('invite-code');
+      await shown(code, 'no invite-code in the invitation dialog');
+      const summary = (await textOf(byTestId('invite-summary'))).replace(/\s+/g, ' ');
+      expect(summary.includes('Validateur (élu)'), `invite-summary reads "${summary}"`);
+      const text = (await textOf(code)).trim();
+      await byTestId('modal-close').click();
+      await shown(code, 'the invitation dialog did not close', { gone: true });
+      validatorProfile = await mkdtemp(path.join(os.tmpdir(), 'bastide-e2e-validator.'));
+      const space = await cliAs(validatorProfile, 'space', 'join', text, '--name', VALIDATOR_NAME);
+      expect(space !== '', 'space join printed no space id');
+      await cliAs(validatorProfile, 'sync');
+      // The window learns of the new member from the relay.
+      await byTestId('view-members').click();
+      await waitFor(
+        () =>
+          browser.execute(
+            (wanted) =>
+              [...document.querySelectorAll('[data-testid="member-row"]')].some((row) =>
+                (row.textContent ?? '').includes(wanted),
+              ),
+            VALIDATOR_NAME,
+          ),
+        `the members list never showed "${VALIDATOR_NAME}"`,
+        { timeout: config.liveTimeout },
+      );
+    });
+
+    /** The doc-item of the document titled DOC_TITLE: its id and status, or null. */
+    const docItem = () =>
+      browser.execute((wanted) => {
+        for (const node of document.querySelectorAll('[data-testid="doc-item"]')) {
+          if ((node.querySelector('.title')?.textContent ?? '').trim() !== wanted) continue;
+          const badge = node.querySelector('[data-testid="doc-status"]');
+          return {
+            id: node.getAttribute('data-doc-id') ?? '',
+            status: badge?.getAttribute('data-status') ?? '',
+            label: (badge?.textContent ?? '').replace(/\s+/g, ' ').trim(),
+            folder: (node.closest('ul')?.previousElementSibling?.textContent ?? '').trim(),
+          };
+        }
+        return null;
+      }, DOC_TITLE);
+    /** The id of the document the window added. */
+    let docId = '';
+
+    const docAdded = `ajouter « ${DOC_FILE} » par son chemin dans « ${DOC_FOLDER} » : Brouillon`;
+    await check(docAdded, [`créer l’espace « ${SPACE_NAME} »`], async () => {
+      for (const dialog of ['event-dialog', 'invite-dialog', 'doc-dialog']) {
+        if (await byTestId(dialog).isDisplayed()) await byTestId('modal-close').click();
+      }
+      docFolder = await mkdtemp(path.join(os.tmpdir(), 'bastide-e2e-doc.'));
+      const file = path.join(docFolder, DOC_FILE);
+      await writeFile(file, `Budget primitif 2027\nSection de fonctionnement : 1 250 000 €\n`, 'utf8');
+      await byTestId('view-documents').click();
+      await shown(byTestId('documents-panel'), 'the documents view did not appear');
+      await shown(byTestId('doc-add-open'), 'no "Ajouter un document" button for the space\'s creator');
+      await byTestId('doc-add-open').click();
+      await fillField('doc-path', file);
+      await fillField('doc-folder', DOC_FOLDER);
+      await byTestId('doc-add-submit').click();
+      let item = null;
+      await waitFor(async () => (item = await docItem()) !== null, `no doc-item titled "${DOC_TITLE}"`);
+      docId = item.id;
+      expect(docId !== '', 'the doc-item has no data-doc-id');
+      expect(item.status === 'draft' && item.label === 'Brouillon', `the document's status reads "${item.label}" (${item.status})`);
+      expect(item.folder === DOC_FOLDER, `the document is filed under "${item.folder}"`);
+    });
+
+    const docSubmitted = 'soumis à tous les validateurs, le document est « En attente »';
+    await check(docSubmitted, [docAdded, validatorJoined], async () => {
+      await browser.execute((id) => document.querySelector(`[data-testid="doc-item"][data-doc-id="${id}"]`)?.click(), docId);
+      await shown(byTestId('doc-dialog'), 'the document dialog did not open');
+      await shown(byTestId('doc-version-row'), 'the document dialog lists no version');
+      await byTestId('doc-submit-open').click();
+      await shown(byTestId('doc-submit-confirm'), 'no "Soumettre" button after « Soumettre pour approbation »');
+      // "Tous les validateurs" is the default; chosen anyway to be explicit.
+      await byTestId('doc-submit-all').click();
+      await byTestId('doc-submit-confirm').click();
+      let item = null;
+      await waitFor(
+        async () => (item = await docItem())?.status === 'awaiting',
+        `the document never became "En attente" (last: ${JSON.stringify(item)})`,
+      );
+      expect(item.label.startsWith('En attente'), `the document's status reads "${item.label}"`);
+      await byTestId('modal-close').click();
+      await shown(byTestId('doc-dialog'), 'the document dialog did not close', { gone: true });
+    });
+
+    const docApproved = `approuvé par ${VALIDATOR_NAME} (bastide doc approve), « Approuvé » s’affiche sans clic`;
+    await check(docApproved, [docSubmitted], async () => {
+      // The validator gets the document, then approves it.
+      await eventually(
+        async () => {
+          await cliAs(validatorProfile, 'sync');
+          const docs = JSON.parse(await cliAs(validatorProfile, 'doc', 'list', '--json'));
+          return docs.some((d) => d.id === docId);
+        },
+        () => `the validator never received the document ${docId}`,
+        { timeout: config.liveTimeout, interval: 500 },
+      );
+      await cliAs(validatorProfile, 'doc', 'approve', docId);
+      await cliAs(validatorProfile, 'sync');
+      let item = null;
+      await waitFor(
+        async () => (item = await docItem())?.status === 'approved',
+        `the document never showed "Approuvé" (last: ${JSON.stringify(item)})`,
+        { timeout: config.liveTimeout },
+      );
+      expect(item.label === 'Approuvé', `the document's status reads "${item.label}"`);
+      const file = path.join(config.artifacts, 'documents.png');
+      await browser.saveScreenshot(file);
+      console.log(`    capture : ${file}`);
+    });
+
+    await check(`la recherche « ${SEARCH_TEXT} » trouve « ${REMOTE_TITLE} »`, [seen], async () => {
+      for (const dialog of ['event-dialog', 'invite-dialog', 'doc-dialog']) {
+        if (await byTestId(dialog).isDisplayed()) await byTestId('modal-close').click();
+      }
+      const input = byTestId('search-input');
+      await shown(input, 'no search-input in the window');
+      await input.setValue(SEARCH_TEXT);
+      let found = '';
+      await waitFor(async () => {
+        found = await browser.execute((wanted) => {
+          for (const node of document.querySelectorAll('[data-testid="search-result"]')) {
+            const text = (node.textContent ?? '').replace(/\s+/g, ' ').trim();
+            if (node.getAttribute('data-kind') === 'agenda.event' && text.includes(wanted)) return text;
+          }
+          return '';
+        }, REMOTE_TITLE);
+        return found !== '';
+      }, `no search-result for an event "${REMOTE_TITLE}"`);
+      expect(found.includes('Événement'), `the result does not say "Événement": "${found}"`);
+      const marks = await browser.execute(() =>
+        [...document.querySelectorAll('[data-testid="search-result"] mark')].map((m) => m.textContent),
+      );
+      expect(marks.includes('Marché') && marks.includes('Noël'), `the matches highlighted are ${JSON.stringify(marks)}`);
+      const file = path.join(config.artifacts, 'search.png');
+      await browser.saveScreenshot(file);
+      console.log(`    capture : ${file}`);
+    });
   } finally {
     if (browser) await browser.deleteSession().catch(() => {});
     if (cliProfile) {
       if (config.keepProfile) console.error(`run.mjs: second member's profile kept in ${cliProfile}`);
       else await rm(cliProfile, { recursive: true, force: true }).catch(() => {});
     }
+    if (validatorProfile) {
+      if (config.keepProfile) console.error(`run.mjs: validator's profile kept in ${validatorProfile}`);
+      else await rm(validatorProfile, { recursive: true, force: true }).catch(() => {});
+    }
+    if (docFolder) await rm(docFolder, { recursive: true, force: true }).catch(() => {});
   }
 
   const passed = results.filter((r) => r.ok).length;
@@ -617,6 +792,11 @@ async function eventually(attempt, describe, { timeout = config.timeout, interva
  * output; a non-zero exit throws with the client's message.
  */
 function cli(...args) {
+  return cliAs(cliProfile, ...args);
+}
+
+/** Runs the client on the profile `profile` (the second member's, or the validator's). */
+function cliAs(profile, ...args) {
   const childEnv = { ...process.env };
   // The window's profile must not leak in: --profile is explicit, the rest unset.
   delete childEnv.BASTIDE_PROFILE;
@@ -624,7 +804,7 @@ function cli(...args) {
   return new Promise((resolve, reject) => {
     execFile(
       config.cli,
-      ['--profile', cliProfile, ...args],
+      ['--profile', profile, ...args],
       { env: childEnv, timeout: 30000, maxBuffer: 4 * 1024 * 1024 },
       (error, stdout, stderr) => {
         if (error) {

@@ -14,15 +14,21 @@ import {
   type Card,
   type CardField,
   type CardInput,
+  type DocDecision,
+  type Document,
   type ErrorCode,
   type EventInput,
+  type Hit,
   type HistoryEntry,
   type Identity,
   type Invitation,
   type Member,
+  type Post,
+  type Quote,
   type Role,
   type Space,
   type SyncStatus,
+  type Topic,
 } from './types';
 
 type Args = Record<string, unknown>;
@@ -91,6 +97,32 @@ export interface FakeChange {
   at: string;
 }
 
+/**
+ * A document as the fake keeps it, like the real one: submissions and decisions are
+ * per version (by index here, by file hash there), judged when read.
+ */
+interface FakeDocument extends Document {
+  /** Version index to the validators asked: member ids, or 'all' (those of the space when read). */
+  submissions: Map<number, string[] | 'all'>;
+  /** Version index to the decisions on it, one per device (a later one replaces it). */
+  votes: Map<number, DocDecision[]>;
+}
+
+/** A forum topic as the fake keeps it. */
+interface FakeTopic {
+  id: string;
+  space: string;
+  title: string;
+  createdAt: string;
+  author: string;
+  followed: boolean;
+}
+
+/** Lower case, accents removed: what the backend's search compares. */
+export function fold(text: string): string {
+  return text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+}
+
 export interface Call {
   cmd: string;
   args: Args;
@@ -119,6 +151,18 @@ export class FakeBackend {
   failures = new Map<string, { code: ErrorCode | string; message: string }>();
   /** Every change to each item, oldest first, by item id (see `recordChange`). */
   changes = new Map<string, FakeChange[]>();
+  /** Documents, with their approval state. */
+  documents: FakeDocument[] = [];
+  /** Files on "this computer": path to size in bytes; `add_document` reads only these. */
+  files = new Map<string, number>();
+  /** What `save_document` wrote: the path and the version's name. */
+  saved: { out: string; name: string }[] = [];
+  /** What `open_document` opened. */
+  opened: string[] = [];
+  /** What the system's file dialogs answer (`@tauri-apps/plugin-dialog`): a path, or null (cancelled). */
+  picked: string | null = null;
+  topics: FakeTopic[] = [];
+  posts: (Post & { space: string })[] = [];
   /** The clock changes are stamped with. */
   now: () => Date = () => new Date();
   private nextId = 1;
@@ -333,6 +377,284 @@ export class FakeBackend {
       { field, values: values.map((v) => ({ ...v, author: '' })) },
     ].sort((a, b) => CARD_FIELDS.indexOf(a.field) - CARD_FIELDS.indexOf(b.field));
     for (const v of values) this.recordChange(id, v.device);
+  }
+
+  /** A file on this computer that `add_document` may read. */
+  addFile(path: string, size = 24_576): string {
+    this.files.set(path, size);
+    return path;
+  }
+
+  /** A document, as `add_document` would have stored it from a file named `name`. */
+  addDocumentTo(
+    space: string,
+    name: string,
+    options: { folder?: string; size?: number; addedBy?: string; addedAt?: string } = {},
+  ): Document {
+    const doc: FakeDocument = {
+      id: `doc-${this.nextId++}`,
+      space,
+      title: name.replace(/\.[^.]*$/, ''),
+      folder: options.folder ?? '',
+      tags: [],
+      description: '',
+      versions: [],
+      status: 'draft',
+      validators: [],
+      validatorNames: [],
+      decisions: [],
+      deleted: false,
+      updatedAt: options.addedAt ?? this.stamp(),
+      submissions: new Map(),
+      votes: new Map(),
+    };
+    this.documents.push(doc);
+    this.addVersion(doc, name, options.size ?? 24_576, options.addedBy ?? this.info.deviceId, options.addedAt);
+    return this.shownDocument(doc);
+  }
+
+  /** A new version of a document: what was approved no longer is. */
+  addVersion(doc: Document, name: string, size: number, device = this.info.deviceId, at?: string): void {
+    const kept = this.documents.find((d) => d.id === doc.id)!;
+    const addedAt = at ?? this.stamp();
+    kept.versions.push({
+      name,
+      file: { size, hash: this.hexId(), key: this.hexId(), chunks: [this.hexId()] },
+      addedAt,
+      addedBy: device,
+    });
+    kept.updatedAt = addedAt;
+    this.recordChange(kept.id, device, addedAt);
+  }
+
+  /** Submits the latest version, as `submit_document` does: member ids, or [] for every validator. */
+  submitAs(id: string, validators: string[] = []): Document {
+    const doc = this.documents.find((d) => d.id === id)!;
+    doc.submissions.set(doc.versions.length - 1, validators.length > 0 ? [...validators] : 'all');
+    this.recordChange(id);
+    return this.shownDocument(doc);
+  }
+
+  /** A decision on the latest version by the member owning `device` (this device's by default). */
+  decideAs(id: string, device: string, approved: boolean, comment = ''): Document {
+    const doc = this.documents.find((d) => d.id === id)!;
+    const latest = doc.versions.length - 1;
+    const votes = (doc.votes.get(latest) ?? []).filter((v) => v.device !== device);
+    votes.push({ device, author: '', approved, comment, at: this.stamp(), valid: false });
+    doc.votes.set(latest, votes);
+    this.recordChange(id, device);
+    return this.shownDocument(doc);
+  }
+
+  /**
+   * A document as the views get it, judged as the real backend judges it: a decision is
+   * valid when its device's member is a validator or an administrator; a version is
+   * approved when every member needed approved it and no valid refusal stands.
+   */
+  private shownDocument(doc: FakeDocument): Document {
+    const members = this.members[doc.space] ?? [];
+    const ownerOf = (device: string) => members.find((m) => m.devices.includes(device) && !m.removed);
+    const judged = (index: number): DocDecision[] =>
+      (doc.votes.get(index) ?? []).map((d) => {
+        const owner = ownerOf(d.device);
+        return {
+          ...d,
+          author: members.find((m) => m.devices.includes(d.device))?.name ?? '',
+          valid: !!owner && (owner.role === 'validator' || owner.role === 'admin'),
+        };
+      });
+    const needed = (index: number): string[] | null => {
+      const asked = doc.submissions.get(index);
+      if (asked === undefined) return null;
+      return asked === 'all' ? members.filter((m) => !m.removed && m.role === 'validator').map((m) => m.id) : asked;
+    };
+    const approved = (index: number): boolean => {
+      const ids = needed(index);
+      if (!ids || ids.length === 0) return false;
+      const decisions = judged(index);
+      const by = decisions.filter((d) => d.valid && d.approved).map((d) => ownerOf(d.device)?.id);
+      return !decisions.some((d) => d.valid && !d.approved) && ids.every((id) => by.includes(id));
+    };
+    const latest = doc.versions.length - 1;
+    const decisions = judged(latest);
+    const validators = needed(latest) ?? [];
+    let status: Document['status'];
+    if (approved(latest)) status = 'approved';
+    else if (decisions.some((d) => d.valid && !d.approved)) status = 'refused';
+    else if (doc.submissions.has(latest)) status = 'awaiting';
+    else if (doc.versions.some((_, i) => i < latest && approved(i))) status = 'changed_since_approval';
+    else status = 'draft';
+    return {
+      id: doc.id,
+      space: doc.space,
+      title: doc.title,
+      folder: doc.folder,
+      tags: [...doc.tags],
+      description: doc.description,
+      versions: doc.versions.map((v) => ({ ...v, file: { ...v.file, chunks: [...v.file.chunks] } })),
+      status,
+      validators: [...validators],
+      validatorNames: validators.map((id) => members.find((m) => m.id === id)?.name ?? ''),
+      decisions,
+      deleted: doc.deleted,
+      updatedAt: doc.updatedAt,
+    };
+  }
+
+  private document(space: unknown, id: unknown): FakeDocument {
+    const doc = this.documents.find((d) => d.space === space && d.id === id);
+    if (!doc) throw { code: 'not_found', message: `no document ${String(id)}` };
+    return doc;
+  }
+
+  /** A file this computer can read, as `add_document` needs it. */
+  private readable(path: unknown): { name: string; size: number } {
+    const text = String(path ?? '').trim();
+    const size = this.files.get(text);
+    if (size === undefined) throw { code: 'file_unreadable', message: `cannot read ${text}` };
+    return { name: text.split(/[\\/]/).pop() ?? text, size };
+  }
+
+  /** A topic someone opened, with its first message. */
+  addTopicTo(space: string, title: string, body: string, options: { author?: string; device?: string; at?: string } = {}): Topic {
+    const at = options.at ?? this.stamp();
+    const topic: FakeTopic = {
+      id: `topic-${this.nextId++}`,
+      space,
+      title,
+      createdAt: at,
+      author: options.author ?? this.me.name,
+      followed: !options.device,
+    };
+    this.topics.push(topic);
+    this.addPostTo(space, topic.id, body, { ...options, at });
+    return this.shownTopic(topic);
+  }
+
+  /** A message in a topic: by this device's person unless `device` (another's) is given. */
+  addPostTo(
+    space: string,
+    topic: string,
+    body: string,
+    options: { author?: string; device?: string; at?: string; parent?: string; quote?: Quote | null } = {},
+  ): Post {
+    const device = options.device ?? this.info.deviceId;
+    const mine = device === this.info.deviceId;
+    // Members whose name follows an @, the longest name winning, by member id (as the backend does).
+    const members = (this.members[space] ?? []).filter((m) => m.name !== '');
+    const lower = body.toLowerCase();
+    const mentions: string[] = [];
+    for (let at = lower.indexOf('@'); at >= 0; at = lower.indexOf('@', at + 1)) {
+      const rest = lower.slice(at + 1);
+      const best = members
+        .filter((m) => rest.startsWith(m.name.toLowerCase()))
+        .sort((a, b) => b.name.length - a.name.length)[0];
+      if (best && !mentions.includes(best.id)) mentions.push(best.id);
+    }
+    const myId = this.members[space]?.find((m) => m.isMe)?.id;
+    const post: Post & { space: string } = {
+      id: `post-${this.nextId++}`,
+      space,
+      topic,
+      parent: options.parent ?? '',
+      body,
+      quote: options.quote ?? null,
+      mentions,
+      createdAt: options.at ?? this.stamp(),
+      author: options.author ?? (mine ? this.me.name : 'Quelqu’un'),
+      authorDevice: device,
+      mine,
+      unread: !mine,
+      mentionsMe: !!myId && mentions.includes(myId),
+      deleted: false,
+    };
+    this.posts.push(post);
+    this.recordChange(post.id, device, post.createdAt);
+    return { ...post };
+  }
+
+  private shownTopic(topic: FakeTopic): Topic {
+    const posts = this.posts.filter((p) => p.topic === topic.id);
+    const last = posts.map((p) => p.createdAt).sort().pop() ?? topic.createdAt;
+    return {
+      id: topic.id,
+      title: topic.title,
+      createdAt: topic.createdAt,
+      author: topic.author,
+      posts: posts.length,
+      unread: posts.filter((p) => p.unread).length,
+      followed: topic.followed,
+      lastActivity: last,
+    };
+  }
+
+  private topic(space: unknown, id: unknown): FakeTopic {
+    const topic = this.topics.find((t) => t.space === space && t.id === id);
+    if (!topic) throw { code: 'not_found', message: `no topic ${String(id)}` };
+    return topic;
+  }
+
+  /** A topic's messages in display order: each followed by its replies, oldest first. */
+  private threaded(topic: string): Post[] {
+    const all = this.posts.filter((p) => p.topic === topic).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    const out: Post[] = [];
+    const visit = (parent: string) => {
+      for (const post of all.filter((p) => p.parent === parent)) {
+        const { space: _space, ...shown } = post;
+        out.push({ ...shown, mentions: [...post.mentions] });
+        visit(post.id);
+      }
+    };
+    visit('');
+    return out;
+  }
+
+  /** What `search` finds: every word of the query, accents and case aside. */
+  private search(space: unknown, text: string): Hit[] {
+    const words = fold(text).split(/\s+/).filter((w) => w.length > 0);
+    if (words.length === 0) return [];
+    const mine = this.spaces.map((s) => s.id).filter((id) => space === null || space === undefined || id === space);
+    const candidates: { space: string; item: string; kind: Hit['kind']; title: string; text: string }[] = [
+      ...this.events
+        .filter((e) => !e.deleted)
+        .map((e) => ({ space: e.space, item: e.id, kind: 'agenda.event' as const, title: e.title, text: `${e.title} ${e.place} ${e.description}` })),
+      ...this.cards
+        .filter((c) => !c.deleted)
+        .map((c) => ({ space: c.space, item: c.id, kind: 'directory.card' as const, title: c.name, text: `${c.name} ${c.organisation} ${c.commune}` })),
+      ...this.documents
+        .filter((d) => !d.deleted)
+        .map((d) => ({ space: d.space, item: d.id, kind: 'doc.document' as const, title: d.title, text: `${d.title} ${d.description}` })),
+      ...this.topics.map((t) => ({ space: t.space, item: t.id, kind: 'forum.topic' as const, title: t.title, text: t.title })),
+      ...this.posts
+        .filter((p) => !p.deleted)
+        .map((p) => ({
+          space: p.space,
+          item: p.id,
+          kind: 'forum.post' as const,
+          title: this.topics.find((t) => t.id === p.topic)?.title ?? '',
+          text: p.body,
+        })),
+    ];
+    return candidates
+      .filter((c) => mine.includes(c.space) && words.every((w) => fold(c.text).includes(w)))
+      .map((c) => ({ space: c.space, item: c.item, kind: c.kind, title: c.title, snippet: this.snippet(c.text, words) }));
+  }
+
+  /** The text with each match between « and » (folding keeps lengths for Latin text). */
+  private snippet(text: string, words: string[]): string {
+    const folded = fold(text);
+    let out = '';
+    let i = 0;
+    while (i < text.length) {
+      const word = words.find((w) => folded.startsWith(w, i));
+      if (word) {
+        out += `«${text.slice(i, i + word.length)}»`;
+        i += word.length;
+      } else {
+        out += text[i++];
+      }
+    }
+    return out.trim();
   }
 
   /**
@@ -570,9 +892,117 @@ export class FakeBackend {
       }
       case 'item_history': {
         this.space(args.space);
-        const item = this.cards.find((c) => c.space === args.space && c.id === args.id) ?? this.event(args.space, args.id);
-        return this.history(item.space, item.id);
+        const known =
+          this.cards.some((c) => c.space === args.space && c.id === args.id) ||
+          this.documents.some((d) => d.space === args.space && d.id === args.id);
+        if (!known) this.event(args.space, args.id);
+        return this.history(String(args.space), String(args.id));
       }
+      case 'plugin:dialog|open':
+      case 'plugin:dialog|save':
+        return this.picked;
+      case 'list_documents':
+        this.space(args.space);
+        return this.documents.filter((d) => d.space === args.space && !d.deleted).map((d) => this.shownDocument(d));
+      case 'get_document':
+        this.space(args.space);
+        return this.shownDocument(this.document(args.space, args.id));
+      case 'add_document': {
+        this.acting(args.space, 'write');
+        const file = this.readable(args.path);
+        return this.addDocumentTo(String(args.space), file.name, { folder: String(args.folder ?? '').trim(), size: file.size });
+      }
+      case 'add_document_version': {
+        this.acting(args.space, 'write');
+        const doc = this.document(args.space, args.id);
+        const file = this.readable(args.path);
+        this.addVersion(doc, file.name, file.size);
+        return this.shownDocument(doc);
+      }
+      case 'describe_document': {
+        this.acting(args.space, 'write');
+        const doc = this.document(args.space, args.id);
+        const title = String(args.title ?? '').trim();
+        if (title === '') throw { code: 'empty_title', message: 'a document needs a title' };
+        Object.assign(doc, {
+          title,
+          folder: String(args.folder ?? '').trim(),
+          tags: (Array.isArray(args.tags) ? args.tags : []).map(String),
+          description: String(args.description ?? ''),
+          updatedAt: this.stamp(),
+        });
+        this.recordChange(doc.id);
+        return this.shownDocument(doc);
+      }
+      case 'submit_document': {
+        this.acting(args.space, 'write');
+        const doc = this.document(args.space, args.id);
+        const asked = (Array.isArray(args.validators) ? args.validators : []).map(String);
+        for (const id of asked) this.member(args.space, id);
+        return this.submitAs(doc.id, asked);
+      }
+      case 'decide_document': {
+        const me = this.acting(args.space, 'member');
+        if (me.role !== 'validator' && me.role !== 'admin') throw { code: 'not_allowed', message: `role ${me.role} may not decide` };
+        const doc = this.document(args.space, args.id);
+        const comment = String(args.comment ?? '').trim();
+        if (!args.approved && comment === '') throw { code: 'invalid_input', message: 'a refusal needs a comment' };
+        return this.decideAs(doc.id, this.info.deviceId, Boolean(args.approved), comment);
+      }
+      case 'save_document':
+      case 'open_document': {
+        this.space(args.space);
+        const doc = this.document(args.space, args.id);
+        const index = args.version === null || args.version === undefined ? doc.versions.length - 1 : Number(args.version);
+        const version = doc.versions[index];
+        if (!version) throw { code: 'not_found', message: `no version ${String(args.version)}` };
+        if (cmd === 'open_document') this.opened.push(version.name);
+        else {
+          const out = String(args.out ?? '');
+          if (out === '' || out.startsWith('/nonexistent/')) throw { code: 'file_unwritable', message: `cannot write ${out}` };
+          this.saved.push({ out, name: version.name });
+        }
+        return null;
+      }
+      case 'list_topics':
+        this.space(args.space);
+        return this.topics
+          .filter((t) => t.space === args.space)
+          .map((t) => this.shownTopic(t))
+          .sort((a, b) => b.lastActivity.localeCompare(a.lastActivity));
+      case 'create_topic': {
+        this.acting(args.space, 'write');
+        const title = String(args.title ?? '').trim();
+        if (title === '') throw { code: 'empty_title', message: 'a topic needs a title' };
+        if (String(args.body ?? '').trim() === '') throw { code: 'invalid_input', message: 'empty message' };
+        return this.addTopicTo(String(args.space), title, String(args.body));
+      }
+      case 'topic_posts':
+        this.topic(args.space, args.topic);
+        return this.threaded(String(args.topic));
+      case 'post_message': {
+        this.acting(args.space, 'write');
+        this.topic(args.space, args.topic);
+        const body = String(args.body ?? '').trim();
+        if (body === '') throw { code: 'invalid_input', message: 'empty message' };
+        const parent = args.parent ? String(args.parent) : '';
+        if (parent && !this.posts.some((p) => p.id === parent && p.topic === args.topic)) {
+          throw { code: 'not_found', message: `no post ${parent}` };
+        }
+        return this.addPostTo(String(args.space), String(args.topic), body, {
+          parent,
+          quote: (args.quote as Quote | null) ?? null,
+        });
+      }
+      case 'follow_topic':
+        this.topic(args.space, args.topic).followed = Boolean(args.follow);
+        return null;
+      case 'mark_topic_read':
+        this.topic(args.space, args.topic);
+        for (const post of this.posts) if (post.topic === args.topic) post.unread = false;
+        return null;
+      case 'search':
+        return this.search(args.space, String(args.text ?? ''));
       case 'sync_status':
         return this.status;
       default:

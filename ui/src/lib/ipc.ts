@@ -13,14 +13,19 @@ import type {
   CardField,
   CardFilter,
   CardInput,
+  Document,
   EventInput,
+  Hit,
   HistoryEntry,
   Identity,
   Invitation,
   Member,
+  Post,
+  Quote,
   Role,
   Space,
   SyncStatus,
+  Topic,
 } from './types';
 
 /** Name of the single backend-to-UI event; its payload is a `BackendEvent`. */
@@ -177,6 +182,89 @@ export function setCardDeleted(space: string, id: string, deleted: boolean): Pro
 /** Who changed an item and when, as its signed entries say; newest first. */
 export function itemHistory(space: string, id: string): Promise<HistoryEntry[]> {
   return call('item_history', { space, id });
+}
+
+/** The documents of a space. */
+export function listDocuments(space: string): Promise<Document[]> {
+  return call('list_documents', { space });
+}
+
+export function getDocument(space: string, id: string): Promise<Document> {
+  return call('get_document', { space, id });
+}
+
+/** Adds the file at `path` (on this computer) as a new document; its title is the file name. */
+export function addDocument(space: string, path: string, folder: string): Promise<Document> {
+  return call('add_document', { space, path, folder });
+}
+
+export function addDocumentVersion(space: string, id: string, path: string): Promise<Document> {
+  return call('add_document_version', { space, id, path });
+}
+
+export function describeDocument(
+  space: string,
+  id: string,
+  fields: { title: string; folder: string; tags: string[]; description: string },
+): Promise<Document> {
+  return call('describe_document', { space, id, ...fields });
+}
+
+/** Asks for approval; `validators` are member ids, [] for every validator of the space. */
+export function submitDocument(space: string, id: string, validators: string[]): Promise<Document> {
+  return call('submit_document', { space, id, validators });
+}
+
+/** A validator's decision; a refusal needs a comment. */
+export function decideDocument(space: string, id: string, approved: boolean, comment: string): Promise<Document> {
+  return call('decide_document', { space, id, approved, comment });
+}
+
+/** Writes a version (index from 0; null for the latest) to `out`. */
+export async function saveDocument(space: string, id: string, version: number | null, out: string): Promise<void> {
+  await call<null>('save_document', { space, id, version, out });
+}
+
+/** Opens a version with the system's application. */
+export async function openDocument(space: string, id: string, version: number | null): Promise<void> {
+  await call<null>('open_document', { space, id, version });
+}
+
+/** The topics of a space's forum, latest activity first. */
+export function listTopics(space: string): Promise<Topic[]> {
+  return call('list_topics', { space });
+}
+
+export function createTopic(space: string, title: string, body: string): Promise<Topic> {
+  return call('create_topic', { space, title, body });
+}
+
+/** The messages of a topic, in display order. */
+export function topicPosts(space: string, topic: string): Promise<Post[]> {
+  return call('topic_posts', { space, topic });
+}
+
+export function postMessage(
+  space: string,
+  topic: string,
+  body: string,
+  parent: string | null,
+  quote: Quote | null,
+): Promise<Post> {
+  return call('post_message', { space, topic, body, parent, quote });
+}
+
+export async function followTopic(space: string, topic: string, follow: boolean): Promise<void> {
+  await call<null>('follow_topic', { space, topic, follow });
+}
+
+export async function markTopicRead(space: string, topic: string): Promise<void> {
+  await call<null>('mark_topic_read', { space, topic });
+}
+
+/** Searches one space, or every space when `space` is null; accents do not matter. */
+export function search(space: string | null, text: string): Promise<Hit[]> {
+  return call('search', { space, text });
 }
 
 export function syncStatus(): Promise<SyncStatus> {

@@ -260,3 +260,102 @@ export const ERROR_CODES = [
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Where a document stands in its approval. */
+export type DocStatus = 'draft' | 'awaiting' | 'approved' | 'refused' | 'changed_since_approval';
+
+/** The stored content of one version: encrypted chunks on the relay. */
+export interface DocFile {
+  /** Bytes. */
+  size: number;
+  hash: string;
+  key: string;
+  chunks: string[];
+}
+
+/** One version of a document, oldest first in `Document.versions`. */
+export interface DocVersion {
+  /** The file name as added. */
+  name: string;
+  file: DocFile;
+  /** RFC 3339, UTC. */
+  addedAt: string;
+  /** The device that added it (hex). */
+  addedBy: string;
+}
+
+/** A validator's approval or refusal; `valid` is false when it no longer counts. */
+export interface DocDecision {
+  device: string;
+  author: string;
+  approved: boolean;
+  comment: string;
+  at: string;
+  valid: boolean;
+}
+
+/** A document of the "Documents" view. */
+export interface Document {
+  id: string;
+  space: string;
+  title: string;
+  folder: string;
+  tags: string[];
+  description: string;
+  versions: DocVersion[];
+  status: DocStatus;
+  /** Member ids whose approval is needed. */
+  validators: string[];
+  validatorNames: string[];
+  decisions: DocDecision[];
+  deleted: boolean;
+  updatedAt: string;
+}
+
+/** A forum topic as `list_topics` gives it, latest activity first. */
+export interface Topic {
+  id: string;
+  title: string;
+  createdAt: string;
+  author: string;
+  posts: number;
+  unread: number;
+  followed: boolean;
+  lastActivity: string;
+}
+
+/** What a message quotes of another. */
+export interface Quote {
+  post: string;
+  excerpt: string;
+}
+
+/** A message of a topic, as `topic_posts` gives them, in display order. */
+export interface Post {
+  id: string;
+  topic: string;
+  /** '' for a message at the top level, else the message it answers. */
+  parent: string;
+  body: string;
+  quote: Quote | null;
+  mentions: string[];
+  createdAt: string;
+  author: string;
+  authorDevice: string;
+  mine: boolean;
+  unread: boolean;
+  mentionsMe: boolean;
+  deleted: boolean;
+}
+
+/** What a search result is. */
+export type HitKind = 'agenda.event' | 'directory.card' | 'doc.document' | 'forum.post' | 'forum.topic';
+
+/** One search result; `snippet` marks the matches between « and ». */
+export interface Hit {
+  space: string;
+  item: string;
+  kind: HitKind;
+  title: string;
+  snippet: string;
+}

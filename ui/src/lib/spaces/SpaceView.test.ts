@@ -67,17 +67,27 @@ describe('SpaceView', () => {
     expect(screen.getByTestId('invite-open')).toBeTruthy();
 
     await fireEvent.keyDown(screen.getByTestId('view-members'), { key: 'ArrowLeft' });
+    expect(screen.getByTestId('view-forum').getAttribute('aria-selected')).toBe('true');
+    await fireEvent.keyDown(screen.getByTestId('view-forum'), { key: 'ArrowLeft' });
+    expect(screen.getByTestId('view-documents').getAttribute('aria-selected')).toBe('true');
+    await fireEvent.keyDown(screen.getByTestId('view-documents'), { key: 'ArrowLeft' });
     expect(screen.getByTestId('view-directory').getAttribute('aria-selected')).toBe('true');
     await fireEvent.keyDown(screen.getByTestId('view-directory'), { key: 'ArrowLeft' });
     expect(screen.getByTestId('view-agenda').getAttribute('aria-selected')).toBe('true');
   });
 
-  it('shows the directory as the second view: Agenda | Annuaire | Membres', async () => {
+  it('shows the directory as the second view: Agenda | Annuaire | Documents | Forum | Membres', async () => {
     const space = backend.addSpace('Pays — santé');
     backend.addCardTo(space.id, { name: 'Dr Anne Roux', organisation: 'Maison de santé de Cajarc' });
     render(SpaceView, { space });
     const views = screen.getByRole('tablist', { name: 'Parties de l’espace' });
-    expect(within(views).getAllByRole('tab').map((t) => t.textContent?.trim())).toEqual(['Agenda', 'Annuaire', 'Membres']);
+    expect(within(views).getAllByRole('tab').map((t) => t.textContent?.trim())).toEqual([
+      'Agenda',
+      'Annuaire',
+      'Documents',
+      'Forum',
+      'Membres',
+    ]);
     await fireEvent.click(screen.getByTestId('view-directory'));
     expect(screen.getByTestId('view-directory').getAttribute('aria-selected')).toBe('true');
     expect(screen.queryByTestId('tab-month')).toBeNull();
