@@ -75,7 +75,9 @@ pub(crate) async fn index(
 
 /// Empties the index, before a rebuild.
 pub(crate) async fn clear(conn: &mut SqliteConnection) -> Result<(), Error> {
-    sqlx::query("DELETE FROM search_index").execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM search_index")
+        .execute(&mut *conn)
+        .await?;
     sqlx::query("DELETE FROM search_rows").execute(&mut *conn).await?;
     Ok(())
 }
