@@ -144,9 +144,23 @@ pub(crate) async fn upload(
         let missing = connection.missing_chunks(space, ids.clone()).await?;
         for id in &missing {
             let path = cache_path(profile_dir, &hex::encode(id));
-            let bytes = tokio::fs::read(&path).await.map_err(io(&path))?;
-            connection.put_chunk(space, *id, bytes).await?;
-            sent += 1;
+            let bytes = match tokio::fs::read(&path).await {
+                Ok(bytes) => bytes,
+                Err(error) => {
+                    // The cache was emptied by hand: nothing left to send for it.
+                    tracing::warn!(chunk = %hex::encode(id), %error, "queued chunk missing from the cache");
+                    continue;
+                }
+            };
+            match connection.put_chunk(space, *id, bytes).await {
+                Ok(()) => sent += 1,
+                // Refused for good (this device may no longer write here): keeping it
+                // queued would stop every later sync of the space.
+                Err(crate::sync::SyncError::Refused { message, .. }) => {
+                    tracing::warn!(chunk = %hex::encode(id), %message, "relay refused a file chunk");
+                }
+                Err(other) => return Err(other.into()),
+            }
         }
         for id in ids {
             sqlx::query("DELETE FROM chunk_uploads WHERE space = ? AND id = ?")

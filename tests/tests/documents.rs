@@ -188,3 +188,46 @@ async fn two_validators_approve_one_while_offline_and_every_client_agrees() -> a
     assert_eq!(d.decisions[0].author, "Maire");
     Ok(())
 }
+
+/// An editor adds a file offline and is made a reader before syncing: the relay
+/// refuses the file and the entry, and the space keeps syncing (nothing stays stuck).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_from_a_demoted_editor_does_not_block_sync() -> anyhow::Result<()> {
+    let relay = TestRelay::start().await?;
+    let admin = Client::new().await?;
+    let space: SpaceId = admin
+        .profile
+        .create_space("Élus", relay.relay_addr())
+        .await?
+        .id
+        .parse()?;
+    let agent = invite_and_join(&admin, space, Role::Editor, "Agent").await?;
+    let work = tempfile::tempdir()?;
+    let file = sample_file(work.path(), 300 * 1024)?;
+    agent.profile.add_document(space, &file, "").await?;
+    admin.profile.sync_once().await?;
+    let member = admin
+        .profile
+        .members(space)
+        .await?
+        .into_iter()
+        .find(|m| m.name == "Agent")
+        .ok_or_else(|| anyhow::anyhow!("listed"))?;
+    admin
+        .profile
+        .set_role(space, member.id.parse()?, Role::Reader)
+        .await?;
+    admin.profile.sync_once().await?;
+
+    let report = agent.profile.sync_once().await?;
+    assert!(report.refused >= 1, "the document's entry is refused: {report:?}");
+    assert_eq!(agent.profile.pending().await?, 0, "nothing left queued");
+    assert!(
+        !contains_anywhere(relay.data_dir(), MARKER)?,
+        "and no chunk of it stored, in clear or not"
+    );
+    agent.profile.sync_once().await?;
+    admin.profile.sync_once().await?;
+    assert!(admin.profile.documents(space).await?.is_empty());
+    Ok(())
+}
