@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::error::Error;
-use crate::fields::{self, get_bool, get_str, put_str_if_changed, put_text, stamp, utc};
+use crate::fields::{get_bool, get_str, put_str_if_changed, put_text, stamp, utc};
 use bastide_proto::{ItemId, SpaceId};
 
 /// The item kind of agenda events.
@@ -164,16 +164,6 @@ pub(crate) fn write(
         return Ok(());
     }
     stamp(doc, by, now)
-}
-
-/// Moves an event to the trash, or back.
-pub(crate) fn set_deleted(
-    doc: &mut AutoCommit,
-    deleted: bool,
-    by: &str,
-    now: OffsetDateTime,
-) -> Result<(), Error> {
-    fields::set_deleted(doc, deleted, by, now)
 }
 
 /// Reads an event document. Missing fields read as empty: a document is only ever

@@ -14,7 +14,7 @@ use sqlx::SqliteConnection;
 use time::OffsetDateTime;
 
 use crate::error::Error;
-use crate::fields::{self, get_bool, get_str, put_text, stamp};
+use crate::fields::{get_bool, get_str, put_text, stamp};
 use bastide_proto::{DeviceId, ItemId, SpaceId};
 
 /// The item kind of directory cards.
@@ -255,16 +255,6 @@ pub(crate) fn pick(
     }
     doc.put(ROOT, field, value.trim())?;
     stamp(doc, by, now)
-}
-
-/// Moves a card to the trash, or back.
-pub(crate) fn set_deleted(
-    doc: &mut AutoCommit,
-    deleted: bool,
-    by: &str,
-    now: OffsetDateTime,
-) -> Result<(), Error> {
-    fields::set_deleted(doc, deleted, by, now)
 }
 
 /// Every value of a register, the one `get` shows first, with the device that wrote

@@ -413,12 +413,7 @@ pub(crate) async fn project(
 pub(crate) fn judge(space: SpaceId, id: ItemId, stored: Stored, members: &Membership) -> Document {
     let can_validate =
         |device: &DeviceId| matches!(members.role_of(device), Some(Role::Validator | Role::Admin));
-    let name_of = |device: &DeviceId| {
-        members
-            .member_of(device)
-            .map(|(_, m)| m.info.name.clone())
-            .unwrap_or_default()
-    };
+    let name_of = |device: &DeviceId| members.name_of(device).unwrap_or_default().to_owned();
     let check = |hash: &str| -> Vec<Decision> {
         stored
             .decisions

@@ -49,12 +49,11 @@ pub(crate) async fn import(
     space: SpaceId,
     path: &Path,
 ) -> Result<FileRef, Error> {
-    let mut file = tokio::fs::File::open(path)
-        .await
-        .map_err(|source| Error::FileUnreadable {
-            path: path.to_path_buf(),
-            source,
-        })?;
+    let unreadable = |source| Error::FileUnreadable {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = tokio::fs::File::open(path).await.map_err(unreadable)?;
     let cache = profile_dir.join("blobs");
     tokio::fs::create_dir_all(&cache).await.map_err(io(&cache))?;
     let key = FileKey::generate();
@@ -65,13 +64,7 @@ pub(crate) async fn import(
     loop {
         let mut filled = 0;
         while filled < CHUNK_SIZE {
-            let n = file
-                .read(&mut buf[filled..])
-                .await
-                .map_err(|source| Error::FileUnreadable {
-                    path: path.to_path_buf(),
-                    source,
-                })?;
+            let n = file.read(&mut buf[filled..]).await.map_err(unreadable)?;
             if n == 0 {
                 break;
             }
@@ -191,17 +184,16 @@ where
         .and_then(|k| k.try_into().ok())
         .ok_or_else(|| Error::InvalidInput("corrupt file key".into()))?;
     let key = FileKey(key);
+    let unwritable = |source| Error::FileUnwritable {
+        path: out.to_path_buf(),
+        source,
+    };
     let partial = out.with_file_name(format!(
         ".{}.partial-{}",
         out.file_name().and_then(|n| n.to_str()).unwrap_or("bastide"),
         hex::encode(bastide_proto::random_bytes::<6>())
     ));
-    let mut writer = tokio::fs::File::create(&partial)
-        .await
-        .map_err(|source| Error::FileUnwritable {
-            path: out.to_path_buf(),
-            source,
-        })?;
+    let mut writer = tokio::fs::File::create(&partial).await.map_err(unwritable)?;
     let result = async {
         let mut connection = None;
         let mut connect = Some(connect);
@@ -238,13 +230,7 @@ where
                 .open(index as u64, &sealed)
                 .map_err(|_| Error::InvalidInput("a file chunk does not decrypt".into()))?;
             hasher.update(&plain);
-            writer
-                .write_all(&plain)
-                .await
-                .map_err(|source| Error::FileUnwritable {
-                    path: out.to_path_buf(),
-                    source,
-                })?;
+            writer.write_all(&plain).await.map_err(unwritable)?;
         }
         if let Some(relay) = connection {
             relay.close().await;
@@ -252,16 +238,8 @@ where
         if hasher.finalize().to_hex().as_str() != file.hash {
             return Err(Error::InvalidInput("the file does not match its hash".into()));
         }
-        writer.sync_all().await.map_err(|source| Error::FileUnwritable {
-            path: out.to_path_buf(),
-            source,
-        })?;
-        tokio::fs::rename(&partial, out)
-            .await
-            .map_err(|source| Error::FileUnwritable {
-                path: out.to_path_buf(),
-                source,
-            })
+        writer.sync_all().await.map_err(unwritable)?;
+        tokio::fs::rename(&partial, out).await.map_err(unwritable)
     }
     .await;
     if result.is_err() {

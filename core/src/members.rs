@@ -94,10 +94,7 @@ impl SpaceMembers {
     pub(crate) fn seal_all(&self, recipient: DeviceId, x25519: &[u8; 32]) -> Result<Vec<KeyShare>, Error> {
         self.keys
             .iter()
-            .map(|(id, key)| {
-                KeyShare::seal(self.space, *id, key, recipient, x25519)
-                    .map_err(|e| Error::InvalidInput(format!("cannot seal a key share: {e}")))
-            })
+            .map(|(id, key)| seal_share(self.space, *id, key, recipient, x25519))
             .collect()
     }
 
@@ -123,12 +120,21 @@ impl SpaceMembers {
             .map(|(id, i)| (*id, i.x25519));
         devices
             .chain(invitations)
-            .map(|(id, x25519)| {
-                KeyShare::seal(self.space, key_id, key, id, &x25519)
-                    .map_err(|e| Error::InvalidInput(format!("cannot seal a key share: {e}")))
-            })
+            .map(|(id, x25519)| seal_share(self.space, key_id, key, id, &x25519))
             .collect()
     }
+}
+
+/// Seals `key` to one recipient, as an error of ours when its X25519 key is unusable.
+pub(crate) fn seal_share(
+    space: SpaceId,
+    key_id: KeyId,
+    key: &SpaceKey,
+    recipient: DeviceId,
+    x25519: &[u8; 32],
+) -> Result<KeyShare, Error> {
+    KeyShare::seal(space, key_id, key, recipient, x25519)
+        .map_err(|e| Error::InvalidInput(format!("cannot seal a key share: {e}")))
 }
 
 /// Replays the sequenced ops placed before `seq`; returns it with the last op's seq.

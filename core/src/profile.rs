@@ -325,7 +325,7 @@ impl Profile {
 
     async fn set_deleted(&self, space: SpaceId, id: ItemId, deleted: bool) -> Result<Event, Error> {
         self.edit_event(space, id, |doc, by, now| {
-            agenda::set_deleted(doc, deleted, by, now)
+            crate::fields::set_deleted(doc, deleted, by, now)
         })
         .await
     }
@@ -380,20 +380,13 @@ impl Profile {
                 .bind(id.0.as_slice())
                 .fetch_all(&self.pool)
                 .await?;
-        let members = {
-            let _write = self.write.lock().await;
-            self.members_locked(space).await?
-        };
+        let members = self.members_of(space).await?;
         let me = self.device_id();
         Ok(rows
             .into_iter()
             .filter_map(|(author, at)| {
                 let device = DeviceId(author.try_into().ok()?);
-                let author = members
-                    .state
-                    .member_of(&device)
-                    .map(|(_, m)| m.info.name.clone())
-                    .unwrap_or_default();
+                let author = members.state.name_of(&device).unwrap_or_default().to_owned();
                 Some(HistoryEntry {
                     author,
                     device: device.to_string(),
@@ -911,9 +904,8 @@ impl Profile {
                 // written inside the document.
                 let by = members
                     .state
-                    .member_of(&incoming.author)
-                    .map(|(_, m)| m.info.name.clone())
-                    .unwrap_or(projected.updated_by);
+                    .name_of(&incoming.author)
+                    .map_or(projected.updated_by, str::to_owned);
                 changed.push(ChangedItem {
                     id,
                     kind: item.kind.clone(),

@@ -958,6 +958,11 @@ impl Membership {
         self.members.get(&d.member).map(|m| (d.member, m))
     }
 
+    /// The name of the person owning `device` (removed or not): who signed what.
+    pub fn name_of(&self, device: &DeviceId) -> Option<&str> {
+        self.member_of(device).map(|(_, m)| m.info.name.as_str())
+    }
+
     /// Members, removed ones included (their earlier work stays attributed).
     pub fn members(&self) -> &BTreeMap<MemberId, Member> {
         &self.members

@@ -47,7 +47,7 @@ impl Profile {
     /// Moves a card to the trash, or back.
     pub async fn set_card_deleted(&self, space: SpaceId, id: ItemId, deleted: bool) -> Result<Card, Error> {
         self.edit_item(space, id, directory::KIND, |doc, by, now| {
-            directory::set_deleted(doc, deleted, by, now)
+            crate::fields::set_deleted(doc, deleted, by, now)
         })
         .await?;
         self.card(space, id).await
@@ -60,37 +60,34 @@ impl Profile {
             let mut conn = self.pool.acquire().await?;
             directory::list(&mut conn, space, filter).await?
         };
-        if cards.iter().any(|c| !c.conflicts.is_empty()) {
-            let members = {
-                let _write = self.write.lock().await;
-                self.members_locked(space).await?
-            };
-            for card in &mut cards {
-                directory::name_authors(card, |d| {
-                    members.state.member_of(d).map(|(_, m)| m.info.name.clone())
-                });
-            }
-        }
+        self.name_conflict_authors(space, &mut cards).await?;
         Ok(cards)
     }
 
     /// One card.
     pub async fn card(&self, space: SpaceId, id: ItemId) -> Result<Card, Error> {
-        let mut card = {
+        let card = {
             let mut conn = self.pool.acquire().await?;
             directory::get(&mut conn, space, id)
                 .await?
                 .ok_or_else(|| Error::ItemNotFound(id.to_string()))?
         };
-        if !card.conflicts.is_empty() {
-            let members = {
-                let _write = self.write.lock().await;
-                self.members_locked(space).await?
-            };
-            directory::name_authors(&mut card, |d| {
-                members.state.member_of(d).map(|(_, m)| m.info.name.clone())
-            });
-        }
+        let mut one = [card];
+        self.name_conflict_authors(space, &mut one).await?;
+        let [card] = one;
         Ok(card)
+    }
+
+    /// Names the authors of concurrent values (reading the membership only if some
+    /// card has any).
+    async fn name_conflict_authors(&self, space: SpaceId, cards: &mut [Card]) -> Result<(), Error> {
+        if cards.iter().all(|c| c.conflicts.is_empty()) {
+            return Ok(());
+        }
+        let members = self.members_of(space).await?;
+        for card in cards {
+            directory::name_authors(card, |d| members.state.name_of(d).map(str::to_owned));
+        }
+        Ok(())
     }
 }

@@ -140,11 +140,12 @@ impl Profile {
                 .await?
                 .ok_or_else(|| Error::ItemNotFound(id.to_string()))?
         };
-        let members = {
-            let _write = self.write.lock().await;
-            self.members_locked(space).await?
-        };
-        Ok(documents::judge(space, id, stored, &members.state))
+        Ok(documents::judge(
+            space,
+            id,
+            stored,
+            &self.members_of(space).await?.state,
+        ))
     }
 
     /// The documents of a space, by folder and title.
@@ -154,10 +155,7 @@ impl Profile {
             let mut conn = self.pool.acquire().await?;
             documents::list(&mut conn, space).await?
         };
-        let members = {
-            let _write = self.write.lock().await;
-            self.members_locked(space).await?
-        };
+        let members = self.members_of(space).await?;
         Ok(stored
             .into_iter()
             .map(|(id, s)| documents::judge(space, id, s, &members.state))
@@ -192,12 +190,6 @@ impl Profile {
 
     /// Refuses early what the relay would refuse: readers and outsiders adding files.
     async fn writing_role(&self, space: SpaceId) -> Result<(), Error> {
-        match self.my_role(space).await? {
-            Some(role) if role.writes() => Ok(()),
-            Some(role) => Err(Error::NotAllowed(format!(
-                "a {role} of this space cannot change its content"
-            ))),
-            None => Err(Error::NotMember(space)),
-        }
+        super::membership::may_write(space, self.my_role(space).await?)
     }
 }

@@ -193,16 +193,13 @@ impl Profile {
 
     /// Names devices by the membership log of `space`.
     async fn author_names(&self, space: SpaceId) -> Result<impl Fn(&[u8]) -> String + use<>, Error> {
-        let members = {
-            let _write = self.write.lock().await;
-            self.members_locked(space).await?
-        };
+        let members = self.members_of(space).await?;
         Ok(move |device: &[u8]| {
             <[u8; 32]>::try_from(device)
                 .ok()
-                .and_then(|d| members.state.member_of(&bastide_proto::DeviceId(d)))
-                .map(|(_, m)| m.info.name.clone())
+                .and_then(|d| members.state.name_of(&bastide_proto::DeviceId(d)))
                 .unwrap_or_default()
+                .to_owned()
         })
     }
 }

@@ -41,6 +41,12 @@ impl Profile {
         Ok(built)
     }
 
+    /// The replayed membership of `space`, for readers (takes `self.write` briefly).
+    pub(super) async fn members_of(&self, space: SpaceId) -> Result<Arc<SpaceMembers>, Error> {
+        let _write = self.write.lock().await;
+        self.members_locked(space).await
+    }
+
     fn cached_members(&self, space: SpaceId) -> Option<Arc<SpaceMembers>> {
         self.members
             .lock()
@@ -85,16 +91,11 @@ impl Profile {
     /// there. The caller holds `self.write`.
     pub(super) async fn writing_key(&self, space: SpaceId) -> Result<(KeyId, SpaceKey), Error> {
         let members = self.members_locked(space).await?;
-        match members.state.role_of(&self.device_id()) {
-            None => Err(Error::NotMember(space)),
-            Some(role) if !role.writes() => Err(Error::NotAllowed(format!(
-                "a {role} of this space cannot change its content"
-            ))),
-            Some(_) => members
-                .writing_key()
-                .map(|(id, key)| (id, key.clone()))
-                .ok_or_else(|| Error::NotAllowed("no key of this space has reached this device yet".into())),
-        }
+        may_write(space, members.state.role_of(&self.device_id()))?;
+        members
+            .writing_key()
+            .map(|(id, key)| (id, key.clone()))
+            .ok_or_else(|| Error::NotAllowed("no key of this space has reached this device yet".into()))
     }
 
     /// Signs `body` after the local log's heads, checks it against the local replay,
@@ -189,8 +190,7 @@ impl Profile {
         let (key_id, key) = (KeyId::random(), SpaceKey::generate());
         let me = self.device_id();
         let x25519 = self.device.x25519_public();
-        let share = KeyShare::seal(space, key_id, &key, me, &x25519)
-            .map_err(|e| Error::InvalidInput(format!("cannot seal the space key: {e}")))?;
+        let share = members::seal_share(space, key_id, &key, me, &x25519)?;
         let genesis = Op::sign(
             &self.device,
             space,
@@ -225,17 +225,7 @@ impl Profile {
         let members = self.members_locked(space).await?;
         let invitation = DeviceKey::generate();
         let op = self
-            .queue_op(
-                &members,
-                OpBody::Invite {
-                    invitation: invitation.device_id(),
-                    x25519: invitation.x25519_public(),
-                    role,
-                    member: None,
-                    expires,
-                    shares: members.seal_all(invitation.device_id(), &invitation.x25519_public())?,
-                },
-            )
+            .queue_op(&members, invite_body(&members, &invitation, role, None, expires)?)
             .await?;
         let code = Invitation {
             secret: invitation.secret(),
@@ -291,19 +281,8 @@ impl Profile {
             let (Some(member), Some(role)) = (row.member, members.state.role_of(&self.device_id())) else {
                 continue;
             };
-            let op = self
-                .queue_op(
-                    &members,
-                    OpBody::Invite {
-                        invitation: invitation.device_id(),
-                        x25519: invitation.x25519_public(),
-                        role,
-                        member: Some(member),
-                        expires,
-                        shares: members.seal_all(invitation.device_id(), &invitation.x25519_public())?,
-                    },
-                )
-                .await?;
+            let body = invite_body(&members, &invitation, role, Some(member), expires)?;
+            let op = self.queue_op(&members, body).await?;
             ops.push((space, op.id()));
             spaces.push(InvitedSpace {
                 relay: row.relay,
@@ -460,8 +439,7 @@ impl Profile {
     /// This profile's role in `space` (`None` if it is not, or no longer, a member).
     pub async fn my_role(&self, space: SpaceId) -> Result<Option<Role>, Error> {
         self.space(space).await?;
-        let _write = self.write.lock().await;
-        Ok(self.members_locked(space).await?.state.role_of(&self.device_id()))
+        Ok(self.members_of(space).await?.state.role_of(&self.device_id()))
     }
 
     /// Gives `member` the role `role`. Admins only; a space keeps one admin at least.
@@ -553,10 +531,7 @@ impl Profile {
             };
             for key_id in lacking {
                 if let Some(key) = members.keys.get(&key_id) {
-                    shares.push(
-                        KeyShare::seal(space, key_id, key, device, &x25519)
-                            .map_err(|e| Error::InvalidInput(format!("cannot seal a key share: {e}")))?,
-                    );
+                    shares.push(members::seal_share(space, key_id, key, device, &x25519)?);
                 }
             }
         }
@@ -566,6 +541,37 @@ impl Profile {
         tracing::info!(%space, shares = shares.len(), "sharing keys with devices that lack them");
         self.queue_op(&members, OpBody::Share { shares }).await?;
         Ok(true)
+    }
+}
+
+/// An invitation for `invitation`'s holder, with every key this device holds sealed
+/// to it: a new person with `role`, or a new device of `member`.
+fn invite_body(
+    members: &SpaceMembers,
+    invitation: &DeviceKey,
+    role: Role,
+    member: Option<MemberId>,
+    expires: i64,
+) -> Result<OpBody, Error> {
+    Ok(OpBody::Invite {
+        invitation: invitation.device_id(),
+        x25519: invitation.x25519_public(),
+        role,
+        member,
+        expires,
+        shares: members.seal_all(invitation.device_id(), &invitation.x25519_public())?,
+    })
+}
+
+/// Refuses what the relay would refuse from a device with `role` in `space`: writing
+/// as a reader or an outsider.
+pub(super) fn may_write(space: SpaceId, role: Option<Role>) -> Result<(), Error> {
+    match role {
+        None => Err(Error::NotMember(space)),
+        Some(role) if !role.writes() => Err(Error::NotAllowed(format!(
+            "a {role} of this space cannot change its content"
+        ))),
+        Some(_) => Ok(()),
     }
 }
 

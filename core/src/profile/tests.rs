@@ -483,10 +483,7 @@ async fn an_entry_under_a_key_not_yet_shared_waits_for_it() {
     // Alice replaces the key, sharing it with Bob and herself only (as an admin who
     // had not yet seen Carol join would).
     let (second, second_key) = (KeyId(2), SpaceKey::generate());
-    let known = {
-        let _write = alice.write.lock().await;
-        alice.members_locked(space).await.unwrap().state.heads()
-    };
+    let known = alice.members_of(space).await.unwrap().state.heads();
     let rekey = Op::sign(
         &alice.device,
         space,
@@ -635,10 +632,7 @@ async fn approvals_by_non_validators_or_with_bad_signatures_do_not_count() {
             forged.insert(alice.device_id().to_string(), json);
             stored
         },
-        &{
-            let _write = bob.write.lock().await;
-            bob.members_locked(space).await.unwrap().state.clone()
-        },
+        &bob.members_of(space).await.unwrap().state,
     );
     assert!(
         !by_alice.decisions[0].valid,
