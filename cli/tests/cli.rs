@@ -28,6 +28,20 @@ async fn bastide(profile: &Path, args: &[&str]) -> Output {
     }
 }
 
+/// A relay on 127.0.0.1 with its own data folder (kept while the returned folder
+/// lives), and its address.
+async fn relay() -> (Server, String, tempfile::TempDir) {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::spawn(Config::new(
+        "127.0.0.1:0".parse().unwrap(),
+        data.path().to_path_buf(),
+    ))
+    .await
+    .unwrap();
+    let addr = server.relay_addr().to_string();
+    (server, addr, data)
+}
+
 async fn ok(profile: &Path, args: &[&str]) -> String {
     let out = bastide(profile, args).await;
     assert!(out.ok, "bastide {args:?} failed: {}", out.stderr);
@@ -36,14 +50,7 @@ async fn ok(profile: &Path, args: &[&str]) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_profiles_share_an_agenda_through_the_command_line() {
-    let data = tempfile::tempdir().unwrap();
-    let server = Server::spawn(Config::new(
-        "127.0.0.1:0".parse().unwrap(),
-        data.path().to_path_buf(),
-    ))
-    .await
-    .unwrap();
-    let relay = server.relay_addr().to_string();
+    let (server, relay, _data) = relay().await;
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
 
     let space = ok(a.path(), &["space", "create", "Pays — agents", "--relay", &relay]).await;
@@ -155,14 +162,7 @@ async fn refused(profile: &Path, args: &[&str], why: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn members_roles_removals_and_second_devices_through_the_command_line() {
-    let data = tempfile::tempdir().unwrap();
-    let server = Server::spawn(Config::new(
-        "127.0.0.1:0".parse().unwrap(),
-        data.path().to_path_buf(),
-    ))
-    .await
-    .unwrap();
-    let relay = server.relay_addr().to_string();
+    let (server, relay, _data) = relay().await;
     let profiles: Vec<tempfile::TempDir> = (0..5).map(|_| tempfile::tempdir().unwrap()).collect();
     let [a, b, c, d, e] = [0, 1, 2, 3, 4].map(|i| profiles[i].path());
 
@@ -332,14 +332,7 @@ async fn members_roles_removals_and_second_devices_through_the_command_line() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn contacts_through_the_command_line() {
-    let data = tempfile::tempdir().unwrap();
-    let server = Server::spawn(Config::new(
-        "127.0.0.1:0".parse().unwrap(),
-        data.path().to_path_buf(),
-    ))
-    .await
-    .unwrap();
-    let relay = server.relay_addr().to_string();
+    let (server, relay, _data) = relay().await;
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let (a, b) = (a.path(), b.path());
     ok(a, &["space", "create", "Santé", "--relay", &relay]).await;
@@ -395,14 +388,7 @@ async fn contacts_through_the_command_line() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forums_through_the_command_line() {
-    let data = tempfile::tempdir().unwrap();
-    let server = Server::spawn(Config::new(
-        "127.0.0.1:0".parse().unwrap(),
-        data.path().to_path_buf(),
-    ))
-    .await
-    .unwrap();
-    let relay = server.relay_addr().to_string();
+    let (server, relay, _data) = relay().await;
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let (a, b) = (a.path(), b.path());
     ok(
@@ -441,14 +427,7 @@ async fn forums_through_the_command_line() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn documents_and_approvals_through_the_command_line() {
-    let data = tempfile::tempdir().unwrap();
-    let server = Server::spawn(Config::new(
-        "127.0.0.1:0".parse().unwrap(),
-        data.path().to_path_buf(),
-    ))
-    .await
-    .unwrap();
-    let relay = server.relay_addr().to_string();
+    let (server, relay, _data) = relay().await;
     let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     let [agent, maire, work] = [0, 1, 2].map(|i| dirs[i].path());
     ok(

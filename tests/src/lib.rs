@@ -166,6 +166,21 @@ impl Client {
     }
 }
 
+/// A new client creates a space called `space` on `relay`, presenting itself as
+/// `creator`; returns the client (the space's first admin) and the space.
+pub async fn create_space(
+    relay: &TestRelay,
+    space: &str,
+    creator: &str,
+) -> anyhow::Result<(Client, SpaceId)> {
+    let admin = Client::new().await?;
+    let created = admin
+        .profile
+        .create_space_as(space, relay.relay_addr(), MemberInfo::named(creator))
+        .await?;
+    Ok((admin, created.id.parse()?))
+}
+
 /// `admin` invites a newcomer with `role` and publishes the invitation; a new client
 /// joins with the code as `name`.
 pub async fn invite_and_join(

@@ -1,8 +1,8 @@
 //! The directory end to end: cards on a real relay, edited offline on several
 //! computers.
 
-use bastide_core::{Card, CardFilter, CardInput, Code, MemberInfo, Role, SpaceId};
-use bastide_tests::{Client, TestRelay, invite_and_join};
+use bastide_core::{Card, CardFilter, CardInput, Code, Role, SpaceId};
+use bastide_tests::{Client, TestRelay, create_space, invite_and_join};
 
 async fn only_card(client: &Client, space: SpaceId) -> anyhow::Result<Card> {
     let mut cards = client.profile.cards(space, &CardFilter::default()).await?;
@@ -13,13 +13,7 @@ async fn only_card(client: &Client, space: SpaceId) -> anyhow::Result<Card> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_card_edits_show_both_values_until_one_is_picked() -> anyhow::Result<()> {
     let relay = TestRelay::start().await?;
-    let alice = Client::new().await?;
-    let space: SpaceId = alice
-        .profile
-        .create_space_as("Santé", relay.relay_addr(), MemberInfo::named("Alice"))
-        .await?
-        .id
-        .parse()?;
+    let (alice, space) = create_space(&relay, "Santé", "Alice").await?;
     let bob = invite_and_join(&alice, space, Role::Editor, "Bob").await?;
     let carol = invite_and_join(&alice, space, Role::Editor, "Carol").await?;
     let reader = invite_and_join(&alice, space, Role::Reader, "Lecteur").await?;

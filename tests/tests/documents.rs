@@ -3,8 +3,8 @@
 
 use std::io::Write;
 
-use bastide_core::{Code, Role, SpaceId, Status};
-use bastide_tests::{Client, TestRelay, invite_and_join};
+use bastide_core::{Code, Role, Status};
+use bastide_tests::{TestRelay, create_space, invite_and_join};
 
 /// Text that appears throughout the test file: it must appear nowhere on the relay.
 const MARKER: &[u8] = b"DELIBERATION-CONFIDENTIELLE-2026";
@@ -52,13 +52,7 @@ fn contains_anywhere(dir: &std::path::Path, needle: &[u8]) -> anyhow::Result<boo
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_50_mb_file_arrives_byte_for_byte_and_the_relay_holds_no_plaintext() -> anyhow::Result<()> {
     let relay = TestRelay::start().await?;
-    let alice = Client::new().await?;
-    let space: SpaceId = alice
-        .profile
-        .create_space("Élus", relay.relay_addr())
-        .await?
-        .id
-        .parse()?;
+    let (alice, space) = create_space(&relay, "Élus", "Admin").await?;
     let bob = invite_and_join(&alice, space, Role::Editor, "Bob").await?;
     let work = tempfile::tempdir()?;
     let original = sample_file(work.path(), 50 * 1024 * 1024)?;
@@ -110,13 +104,7 @@ async fn a_50_mb_file_arrives_byte_for_byte_and_the_relay_holds_no_plaintext() -
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_validators_approve_one_while_offline_and_every_client_agrees() -> anyhow::Result<()> {
     let relay = TestRelay::start().await?;
-    let admin = Client::new().await?;
-    let space: SpaceId = admin
-        .profile
-        .create_space("Élus", relay.relay_addr())
-        .await?
-        .id
-        .parse()?;
+    let (admin, space) = create_space(&relay, "Élus", "Admin").await?;
     let maire = invite_and_join(&admin, space, Role::Validator, "Maire").await?;
     let adjoint = invite_and_join(&admin, space, Role::Validator, "Adjointe").await?;
     let agent = invite_and_join(&admin, space, Role::Editor, "Agent").await?;
@@ -194,13 +182,7 @@ async fn two_validators_approve_one_while_offline_and_every_client_agrees() -> a
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_from_a_demoted_editor_does_not_block_sync() -> anyhow::Result<()> {
     let relay = TestRelay::start().await?;
-    let admin = Client::new().await?;
-    let space: SpaceId = admin
-        .profile
-        .create_space("Élus", relay.relay_addr())
-        .await?
-        .id
-        .parse()?;
+    let (admin, space) = create_space(&relay, "Élus", "Admin").await?;
     let agent = invite_and_join(&admin, space, Role::Editor, "Agent").await?;
     let work = tempfile::tempdir()?;
     let file = sample_file(work.path(), 300 * 1024)?;

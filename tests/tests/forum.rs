@@ -1,8 +1,8 @@
 //! Forums end to end: replies written offline on three computers converge in the
 //! same order everywhere.
 
-use bastide_core::{MemberInfo, Post, Role, SpaceId};
-use bastide_tests::{Client, TestRelay, invite_and_join};
+use bastide_core::{Post, Role, SpaceId};
+use bastide_tests::{Client, TestRelay, create_space, invite_and_join};
 
 async fn thread(client: &Client, space: SpaceId, topic: &str) -> anyhow::Result<Vec<Post>> {
     Ok(client.profile.topic_posts(space, topic.parse()?).await?)
@@ -11,13 +11,7 @@ async fn thread(client: &Client, space: SpaceId, topic: &str) -> anyhow::Result<
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replies_from_three_offline_clients_converge_in_the_same_order() -> anyhow::Result<()> {
     let relay = TestRelay::start().await?;
-    let alice = Client::new().await?;
-    let space: SpaceId = alice
-        .profile
-        .create_space_as("Culture", relay.relay_addr(), MemberInfo::named("Alice"))
-        .await?
-        .id
-        .parse()?;
+    let (alice, space) = create_space(&relay, "Culture", "Alice").await?;
     let bob = invite_and_join(&alice, space, Role::Editor, "Bob Durand").await?;
     let carol = invite_and_join(&alice, space, Role::Editor, "Carol").await?;
     let topic = alice

@@ -8,7 +8,9 @@ use bastide_core::{Code, MemberInfo, Role, SpaceId};
 use bastide_proto::membership::{Op, OpBody, Rejection};
 use bastide_proto::wire::{PushResult, Record, Refusal};
 use bastide_proto::{DeviceKey, Entry, EntryKind, ItemId, KeyId, SpaceKey};
-use bastide_tests::{Client, TestRelay, event, invite_and_join, relay_membership, relay_records, wait_for};
+use bastide_tests::{
+    Client, TestRelay, create_space, event, invite_and_join, relay_membership, relay_records, wait_for,
+};
 
 async fn titles(client: &Client, space: SpaceId) -> anyhow::Result<Vec<String>> {
     let mut titles: Vec<String> = client
@@ -20,12 +22,6 @@ async fn titles(client: &Client, space: SpaceId) -> anyhow::Result<Vec<String>> 
         .collect();
     titles.sort();
     Ok(titles)
-}
-
-async fn create(relay: &TestRelay, name: &str) -> anyhow::Result<(Client, SpaceId)> {
-    let admin = Client::new().await?;
-    let space = admin.profile.create_space(name, relay.relay_addr()).await?;
-    Ok((admin, space.id.parse()?))
 }
 
 /// Members as (name, role, removed), by name: what every replica must agree on.
@@ -76,7 +72,7 @@ fn refusal(results: &[PushResult]) -> Option<Refusal> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn newcomers_join_and_read_while_the_admin_is_offline() -> anyhow::Result<()> {
     let relay = TestRelay::start().await?;
-    let (alice, space) = create(&relay, "Élus").await?;
+    let (alice, space) = create_space(&relay, "Élus", "Admin").await?;
     alice
         .profile
         .add_event(space, event("Conseil municipal", "2026-12-01T18:00:00+01:00"))
@@ -162,7 +158,7 @@ async fn newcomers_join_and_read_while_the_admin_is_offline() -> anyhow::Result<
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_used_expired_or_revoked_code_is_refused() -> anyhow::Result<()> {
     let relay = TestRelay::start().await?;
-    let (alice, space) = create(&relay, "Tourisme").await?;
+    let (alice, space) = create_space(&relay, "Tourisme", "Admin").await?;
     let (code, _) = alice.profile.invite(space, Role::Editor, 7).await?;
     alice.profile.sync_once().await?;
     let bob = Client::new().await?;
@@ -253,7 +249,7 @@ async fn a_used_expired_or_revoked_code_is_refused() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reader_cannot_push_an_event() -> anyhow::Result<()> {
     let relay = TestRelay::start().await?;
-    let (alice, space) = create(&relay, "Santé").await?;
+    let (alice, space) = create_space(&relay, "Santé", "Admin").await?;
     let _bob = invite_and_join(&alice, space, Role::Editor, "Bob").await?;
     let reader = invite_and_join(&alice, space, Role::Reader, "Lecteur").await?;
 
@@ -289,7 +285,7 @@ async fn a_reader_cannot_push_an_event() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_removed_member_cannot_push_and_cannot_decrypt_what_follows() -> anyhow::Result<()> {
     let relay = TestRelay::start().await?;
-    let (alice, space) = create(&relay, "Santé").await?;
+    let (alice, space) = create_space(&relay, "Santé", "Admin").await?;
     // Bob joins with a code we keep, to know every key he could ever open.
     let (bob_code, _) = alice.profile.invite(space, Role::Editor, 7).await?;
     alice.profile.sync_once().await?;
@@ -392,7 +388,7 @@ async fn a_removed_member_cannot_push_and_cannot_decrypt_what_follows() -> anyho
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forgeries_replays_and_strangers_are_refused_by_the_relay() -> anyhow::Result<()> {
     let relay = TestRelay::start().await?;
-    let (alice, space) = create(&relay, "Élus").await?;
+    let (alice, space) = create_space(&relay, "Élus", "Admin").await?;
     let bob = invite_and_join(&alice, space, Role::Editor, "Bob").await?;
     let _carol = invite_and_join(&alice, space, Role::Editor, "Carol").await?;
     alice
@@ -514,7 +510,7 @@ async fn forgeries_replays_and_strangers_are_refused_by_the_relay() -> anyhow::R
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_admins_changing_roles_offline_converge_on_every_client_and_the_relay() -> anyhow::Result<()> {
     let relay = TestRelay::start().await?;
-    let (alice, space) = create(&relay, "Pays — agents").await?;
+    let (alice, space) = create_space(&relay, "Pays — agents", "Admin").await?;
     let bob = invite_and_join(&alice, space, Role::Admin, "Bob").await?;
     let carol = invite_and_join(&alice, space, Role::Editor, "Carol").await?;
     let dan = invite_and_join(&alice, space, Role::Editor, "Dan").await?;
@@ -578,7 +574,7 @@ async fn two_admins_changing_roles_offline_converge_on_every_client_and_the_rela
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_device_joins_every_space_and_a_lost_one_is_removed() -> anyhow::Result<()> {
     let relay = TestRelay::start().await?;
-    let (pc, elus) = create(&relay, "Élus").await?;
+    let (pc, elus) = create_space(&relay, "Élus", "Admin").await?;
     let tourisme: SpaceId = pc
         .profile
         .create_space("Tourisme", relay.relay_addr())
@@ -665,7 +661,7 @@ async fn a_second_device_joins_every_space_and_a_lost_one_is_removed() -> anyhow
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_missed_during_concurrent_changes_reaches_the_newcomer() -> anyhow::Result<()> {
     let relay = TestRelay::start().await?;
-    let (alice, space) = create(&relay, "Pays — agents").await?;
+    let (alice, space) = create_space(&relay, "Pays — agents", "Admin").await?;
     let bob = invite_and_join(&alice, space, Role::Admin, "Bob").await?;
     let _carol = invite_and_join(&alice, space, Role::Editor, "Carol").await?;
     alice.profile.sync_once().await?;
@@ -717,7 +713,7 @@ async fn a_key_missed_during_concurrent_changes_reaches_the_newcomer() -> anyhow
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changes_sealed_under_a_rejected_key_are_not_lost() -> anyhow::Result<()> {
     let relay = TestRelay::start().await?;
-    let (alice, space) = create(&relay, "Élus").await?;
+    let (alice, space) = create_space(&relay, "Élus", "Admin").await?;
     let bob = invite_and_join(&alice, space, Role::Admin, "Bob").await?;
     let carol = invite_and_join(&alice, space, Role::Editor, "Carol").await?;
     alice.profile.sync_once().await?;
