@@ -317,20 +317,24 @@ impl PostRow {
     }
 }
 
-/// The posts of a topic, in the order every computer agrees on.
+/// The posts of a topic (only `only`, if given), in the order every computer agrees on.
 pub(crate) async fn posts(
     conn: &mut SqliteConnection,
     space: SpaceId,
     topic: ItemId,
+    only: Option<ItemId>,
 ) -> Result<Vec<PostRow>, Error> {
+    let only = only.map(|id| id.0.to_vec());
     Ok(sqlx::query_as(
         "SELECT p.item, p.topic, p.parent, p.body, p.quote_post, p.quote_excerpt, p.mentions, p.created_at,
                 p.author, p.deleted, (r.post IS NOT NULL) AS read
          FROM forum_posts p LEFT JOIN forum_read r ON r.post = p.item
-         WHERE p.space = ? AND p.topic = ? ORDER BY p.created_at, p.item",
+         WHERE p.space = ? AND p.topic = ? AND (? IS NULL OR p.item = ?) ORDER BY p.created_at, p.item",
     )
     .bind(space.0.as_slice())
     .bind(topic.0.as_slice())
+    .bind(&only)
+    .bind(&only)
     .fetch_all(conn)
     .await?)
 }

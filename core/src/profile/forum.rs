@@ -115,7 +115,21 @@ impl Profile {
 
     /// The topics of a space, latest activity first.
     pub async fn topics(&self, space: SpaceId) -> Result<Vec<Topic>, Error> {
+        self.topics_matching(space, None).await
+    }
+
+    /// One topic.
+    pub async fn topic(&self, space: SpaceId, id: ItemId) -> Result<Topic, Error> {
+        self.topics_matching(space, Some(id))
+            .await?
+            .pop()
+            .ok_or_else(|| Error::ItemNotFound(id.to_string()))
+    }
+
+    /// The topics of a space (only `only`, if given), latest activity first.
+    async fn topics_matching(&self, space: SpaceId, only: Option<ItemId>) -> Result<Vec<Topic>, Error> {
         self.space(space).await?;
+        let only = only.map(|id| id.0.to_vec());
         let rows: Vec<TopicRow> = sqlx::query_as(
             "SELECT t.item, t.title, t.created_at, t.author,
                     (SELECT COUNT(*) FROM forum_posts p WHERE p.topic = t.item AND p.deleted = 0),
@@ -123,10 +137,12 @@ impl Profile {
                         AND NOT EXISTS (SELECT 1 FROM forum_read r WHERE r.post = p.item)),
                     (SELECT MAX(created_at) FROM forum_posts p WHERE p.topic = t.item),
                     EXISTS (SELECT 1 FROM forum_follow f WHERE f.topic = t.item)
-             FROM forum_topics t WHERE t.space = ? AND t.deleted = 0",
+             FROM forum_topics t WHERE t.space = ? AND t.deleted = 0 AND (? IS NULL OR t.item = ?)",
         )
         .bind(self.device_id().0.as_slice())
         .bind(space.0.as_slice())
+        .bind(&only)
+        .bind(&only)
         .fetch_all(&self.pool)
         .await?;
         let name_of = self.author_names(space).await?;
@@ -153,21 +169,22 @@ impl Profile {
         Ok(topics)
     }
 
-    /// One topic.
-    pub async fn topic(&self, space: SpaceId, id: ItemId) -> Result<Topic, Error> {
-        self.topics(space)
-            .await?
-            .into_iter()
-            .find(|t| t.id == id.to_string())
-            .ok_or_else(|| Error::ItemNotFound(id.to_string()))
-    }
-
     /// The posts of a topic, in the order every computer agrees on.
     pub async fn topic_posts(&self, space: SpaceId, topic: ItemId) -> Result<Vec<Post>, Error> {
         self.topic(space, topic).await?;
+        self.posts_matching(space, topic, None).await
+    }
+
+    /// The posts of `topic` (only `only`, if given), named and flagged for this profile.
+    async fn posts_matching(
+        &self,
+        space: SpaceId,
+        topic: ItemId,
+        only: Option<ItemId>,
+    ) -> Result<Vec<Post>, Error> {
         let rows = {
             let mut conn = self.pool.acquire().await?;
-            forum::posts(&mut conn, space, topic).await?
+            forum::posts(&mut conn, space, topic, only).await?
         };
         let name_of = self.author_names(space).await?;
         let me = self.device_id();
@@ -184,10 +201,9 @@ impl Profile {
             .post_topic(space, id)
             .await?
             .ok_or_else(|| Error::ItemNotFound(id.to_string()))?;
-        self.topic_posts(space, topic)
+        self.posts_matching(space, topic, Some(id))
             .await?
-            .into_iter()
-            .find(|p| p.id == id.to_string())
+            .pop()
             .ok_or_else(|| Error::ItemNotFound(id.to_string()))
     }
 
