@@ -38,6 +38,16 @@ pub enum Code {
     FileUnreadable,
     /// A file cannot be written where asked.
     FileUnwritable,
+    /// The time asked is already booked (as far as this computer knows).
+    BookingConflict,
+    /// The booking is longer than its resource allows.
+    BookingTooLong,
+    /// A meal count is negative, absurd or not a number.
+    InvalidCount,
+    /// A poll needs options to choose from.
+    PollNoOption,
+    /// The poll is closed (or not open yet).
+    PollClosed,
     /// The relay cannot be reached.
     RelayUnreachable,
     /// The relay presented another certificate than the pinned one.
@@ -119,6 +129,29 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
+    /// The time asked overlaps a booking this computer knows.
+    #[error("already booked on {at} ({with})")]
+    BookingConflict {
+        /// The start of the occurrence that collides.
+        at: String,
+        /// The title of the booking holding the time.
+        with: String,
+    },
+    /// The booking is longer than its resource allows.
+    #[error("bookings of this resource last at most {max_minutes} minutes")]
+    BookingTooLong {
+        /// The longest allowed.
+        max_minutes: u32,
+    },
+    /// A meal count is negative, absurd or not a number.
+    #[error("invalid meal count: {0}")]
+    InvalidCount(String),
+    /// A poll needs options.
+    #[error("a poll needs at least one option")]
+    PollNoOption,
+    /// The poll does not take votes now.
+    #[error("the poll is closed")]
+    PollClosed,
     /// No such space.
     #[error("no space {0} in this profile")]
     SpaceNotFound(String),
@@ -164,7 +197,7 @@ pub enum Error {
 
 impl Code {
     /// Every code, for checks that the UI knows them all.
-    pub const ALL: [Code; 20] = [
+    pub const ALL: [Code; 25] = [
         Code::EmptyTitle,
         Code::EndBeforeStart,
         Code::InvalidDate,
@@ -179,6 +212,11 @@ impl Code {
         Code::LastAdmin,
         Code::FileUnreadable,
         Code::FileUnwritable,
+        Code::BookingConflict,
+        Code::BookingTooLong,
+        Code::InvalidCount,
+        Code::PollNoOption,
+        Code::PollClosed,
         Code::RelayUnreachable,
         Code::CertificateMismatch,
         Code::RelayRefused,
@@ -211,6 +249,11 @@ impl Error {
             Self::NotMember(_) => Code::NotMember,
             Self::FileUnreadable { .. } => Code::FileUnreadable,
             Self::FileUnwritable { .. } => Code::FileUnwritable,
+            Self::BookingConflict { .. } => Code::BookingConflict,
+            Self::BookingTooLong { .. } => Code::BookingTooLong,
+            Self::InvalidCount(_) => Code::InvalidCount,
+            Self::PollNoOption => Code::PollNoOption,
+            Self::PollClosed => Code::PollClosed,
             Self::SpaceNotFound(_) | Self::ItemNotFound(_) => Code::NotFound,
             Self::SpaceAmbiguous(_)
             | Self::Id(_)
@@ -264,6 +307,11 @@ mod tests {
             | Code::LastAdmin
             | Code::FileUnreadable
             | Code::FileUnwritable
+            | Code::BookingConflict
+            | Code::BookingTooLong
+            | Code::InvalidCount
+            | Code::PollNoOption
+            | Code::PollClosed
             | Code::RelayUnreachable
             | Code::CertificateMismatch
             | Code::RelayRefused

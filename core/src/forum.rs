@@ -210,11 +210,10 @@ pub(crate) async fn project(
     id: ItemId,
     kind: &str,
     doc: &AutoCommit,
-    author: Option<&[u8]>,
+    author: &[u8],
 ) -> Result<crate::modules::Projected, Error> {
     let s = |k| get_str(doc, k).unwrap_or_default();
     let deleted = get_bool(doc, "deleted").unwrap_or(false);
-    let author = author.unwrap_or_default();
     if kind == TOPIC {
         sqlx::query(
             "INSERT INTO forum_topics (item, space, title, created_at, author, deleted) VALUES (?, ?, ?, ?, ?, ?)

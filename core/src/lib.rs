@@ -24,6 +24,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod agenda;
+pub mod bookings;
 pub mod device;
 pub mod directory;
 pub mod documents;
@@ -42,13 +43,16 @@ mod store;
 pub mod sync;
 
 pub use agenda::{Event, EventInput};
+pub use bookings::{Booking, BookingInput, Resource, ResourceInput, Slot, SlotFilter};
 pub use directory::{Card, CardFilter, CardInput};
 pub use documents::{Decision, Document, Status, Version};
 pub use error::{Code, Error};
 pub use files::FileRef;
 pub use forum::{Post, Quote, Topic};
 pub use members::{InvitationView, MemberView};
-pub use profile::{Changed, ChangedItem, HistoryEntry, OpOutcome, Profile, SpaceInfo, SyncReport};
+pub use profile::{
+    BookingDecision, Changed, ChangedItem, HistoryEntry, OpOutcome, Profile, SpaceInfo, SyncReport,
+};
 pub use search::Hit;
 pub use store::DB_FILE;
 

@@ -6,7 +6,7 @@ use bastide_proto::{ItemId, SpaceId};
 use sqlx::SqliteConnection;
 
 use crate::error::Error;
-use crate::{agenda, directory, documents, forum, search};
+use crate::{agenda, bookings, directory, documents, forum, search};
 
 /// What a projection says of an item, for notifications and history.
 #[derive(Debug)]
@@ -101,13 +101,8 @@ pub(crate) async fn project(
             })
         }
         forum::TOPIC | forum::POST => {
-            let first: Option<(Vec<u8>,)> =
-                sqlx::query_as("SELECT author FROM item_history WHERE item = ? ORDER BY ord LIMIT 1")
-                    .bind(id.0.as_slice())
-                    .fetch_optional(&mut *conn)
-                    .await?;
-            let author = first.as_ref().map(|(a,)| a.as_slice());
-            let projected = forum::project(conn, space, id, kind, doc, author).await?;
+            let author = first_author(conn, id).await?;
+            let projected = forum::project(conn, space, id, kind, doc, &author).await?;
             let deleted = crate::fields::get_bool(doc, "deleted").unwrap_or(false);
             let text = |k| crate::fields::get_str(doc, k).unwrap_or_default();
             let (title, body) = match (deleted, kind) {
@@ -118,8 +113,43 @@ pub(crate) async fn project(
             search::index(conn, space, id, kind, &title, &body).await?;
             Some(projected)
         }
+        bookings::RESOURCE => {
+            let author = first_author(conn, id).await?;
+            let resource = bookings::read_resource(doc, space, id, &author);
+            bookings::project_resource(conn, space, id, &resource).await?;
+            let (title, body) = if resource.deleted {
+                ("", String::new())
+            } else {
+                let f = &resource.fields;
+                (f.name.as_str(), [f.location.as_str(), &f.description].join("\n"))
+            };
+            search::index(conn, space, id, kind, title, &body).await?;
+            Some(Projected {
+                title: resource.fields.name,
+                updated_by: resource.updated_by,
+            })
+        }
+        bookings::BOOKING => {
+            let author = first_author(conn, id).await?;
+            let booking = bookings::read_booking(doc, space, id);
+            bookings::project_booking(conn, space, id, &booking, &author).await?;
+            Some(Projected {
+                title: booking.fields.title,
+                updated_by: booking.updated_by,
+            })
+        }
         _ => None,
     })
+}
+
+/// The device that signed an item's first change (empty while unknown).
+async fn first_author(conn: &mut SqliteConnection, id: ItemId) -> Result<Vec<u8>, Error> {
+    let first: Option<(Vec<u8>,)> =
+        sqlx::query_as("SELECT author FROM item_history WHERE item = ? ORDER BY ord LIMIT 1")
+            .bind(id.0.as_slice())
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(first.map(|(a,)| a).unwrap_or_default())
 }
 
 /// Empties every projection, before rebuilding them from the documents.
@@ -131,6 +161,11 @@ pub(crate) async fn clear(conn: &mut SqliteConnection) -> Result<(), Error> {
         .await?;
     sqlx::query("DELETE FROM forum_posts").execute(&mut *conn).await?;
     sqlx::query("DELETE FROM documents").execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM booking_slots")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM bookings").execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM resources").execute(&mut *conn).await?;
     search::clear(conn).await?;
     Ok(())
 }

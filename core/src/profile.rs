@@ -23,11 +23,13 @@ use crate::members::{self, KnownOp, SpaceMembers};
 use crate::modules;
 use crate::sync::{RelayConnection, SyncError};
 
+mod bookings;
 mod cards;
 mod documents;
 mod forum;
 mod membership;
 
+pub use bookings::BookingDecision;
 pub use membership::OpOutcome;
 
 /// `outbox.kind` of a sealed entry.

@@ -639,3 +639,251 @@ async fn approvals_by_non_validators_or_with_bad_signatures_do_not_count() {
         "a signature that is not the signer's is invalid"
     );
 }
+
+/// Delivers every replica's outbox to all of them, in one sequence from `seq`.
+async fn exchange(all: &[(tempfile::TempDir, Profile)], space: SpaceId, seq: &mut u64) {
+    let mut log = Vec::new();
+    for (_, p) in all {
+        for bytes in drain(p, space).await {
+            *seq += 1;
+            log.push(entry(*seq, bytes));
+        }
+    }
+    for (_, p) in all {
+        p.apply_remote(space, &log).await.unwrap();
+    }
+}
+
+fn booking(resource: &crate::Resource, title: &str, start: &str, end: &str) -> crate::BookingInput {
+    crate::BookingInput {
+        resource: resource.id.clone(),
+        title: title.into(),
+        start: start.into(),
+        end: end.into(),
+        repeat_until: String::new(),
+    }
+}
+
+#[tokio::test]
+async fn overlapping_offline_bookings_mark_the_later_one_in_conflict_everywhere() {
+    let (space, _, all) = replicas(2).await;
+    let (a, b) = (&all[0].1, &all[1].1);
+    let mut seq = 2;
+    let room = a
+        .add_resource(
+            space,
+            crate::ResourceInput {
+                name: "Salle du conseil".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    exchange(&all, space, &mut seq).await;
+    // Offline: each books an overlapping time (B's made later).
+    let first = a
+        .book(
+            space,
+            booking(
+                &room,
+                "CCAS",
+                "2027-01-12T14:00:00+01:00",
+                "2027-01-12T16:00:00+01:00",
+            ),
+        )
+        .await
+        .unwrap();
+    let second = b
+        .book(
+            space,
+            booking(
+                &room,
+                "Club photo",
+                "2027-01-12T15:00:00+01:00",
+                "2027-01-12T17:00:00+01:00",
+            ),
+        )
+        .await
+        .unwrap();
+    assert!(first.created_at < second.created_at);
+    // Known here: a third overlapping booking is refused, and nothing is stored.
+    let refused = a
+        .book(
+            space,
+            booking(
+                &room,
+                "Doublon",
+                "2027-01-12T15:30:00+01:00",
+                "2027-01-12T15:45:00+01:00",
+            ),
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(Error::BookingConflict { .. })),
+        "{refused:?}"
+    );
+    exchange(&all, space, &mut seq).await;
+    for (_, p) in &all {
+        let slots = p
+            .booking_slots(space, &crate::SlotFilter::default())
+            .await
+            .unwrap();
+        assert_eq!(slots.len(), 2, "the refused booking was not stored");
+        let conflicted: Vec<_> = slots.iter().filter(|s| s.status == "conflict").collect();
+        assert_eq!(conflicted.len(), 1);
+        assert_eq!(
+            conflicted[0].id, second.id,
+            "the later booking is the one in conflict"
+        );
+        assert_eq!(conflicted[0].conflicts_with, vec![first.id.clone()]);
+    }
+    // The later author cancels: the earlier one is clear.
+    b.decide_booking(space, second.id.parse().unwrap(), BookingDecision::Cancel)
+        .await
+        .unwrap();
+    exchange(&all, space, &mut seq).await;
+    let slots = a
+        .booking_slots(space, &crate::SlotFilter::default())
+        .await
+        .unwrap();
+    let statuses: Vec<&str> = slots.iter().map(|s| s.status.as_str()).collect();
+    assert_eq!(statuses, ["confirmed", "cancelled"]);
+}
+
+#[tokio::test]
+async fn a_weekly_booking_is_in_conflict_on_the_colliding_date_only() {
+    let (space, _, all) = replicas(2).await;
+    let (a, b) = (&all[0].1, &all[1].1);
+    let mut seq = 2;
+    let room = a
+        .add_resource(
+            space,
+            crate::ResourceInput {
+                name: "Salle polyvalente".into(),
+                divisible: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    exchange(&all, space, &mut seq).await;
+    let once = a
+        .book(
+            space,
+            booking(
+                &room,
+                "Loto",
+                "2027-02-02T15:00:00+01:00",
+                "2027-02-02T18:00:00+01:00",
+            ),
+        )
+        .await
+        .unwrap();
+    let mut weekly = booking(
+        &room,
+        "Gym douce",
+        "2027-01-12T14:00:00+01:00",
+        "2027-01-12T16:00:00+01:00",
+    );
+    weekly.repeat_until = "2027-03-02".into();
+    let weekly = b.book(space, weekly).await.unwrap();
+    exchange(&all, space, &mut seq).await;
+    let slots = b
+        .booking_slots(space, &crate::SlotFilter::default())
+        .await
+        .unwrap();
+    let of_weekly: Vec<_> = slots.iter().filter(|s| s.id == weekly.id).collect();
+    assert_eq!(of_weekly.len(), 8, "every Tuesday from 12 January to 2 March");
+    let conflicted: Vec<(&str, u32)> = slots
+        .iter()
+        .filter(|s| s.status == "conflict")
+        .map(|s| (s.start.as_str(), s.occurrence))
+        .collect();
+    assert_eq!(conflicted, [("2027-02-02T13:00:00.000000Z", 3)]);
+    assert!(slots.iter().any(|s| s.id == once.id && s.status == "confirmed"));
+    // A filtered month shows the same.
+    let february = crate::SlotFilter {
+        from: Some("2027-02-01T00:00:00+01:00".into()),
+        to: Some("2027-03-01T00:00:00+01:00".into()),
+        ..Default::default()
+    };
+    let in_february = b.booking_slots(space, &february).await.unwrap();
+    assert_eq!(in_february.iter().filter(|s| s.status == "conflict").count(), 1);
+    assert_eq!(in_february.len(), 5);
+    // B is not the manager; A (who created the room, an admin) accepts both.
+    let id: ItemId = weekly.id.parse().unwrap();
+    assert!(matches!(
+        b.decide_booking(space, id, BookingDecision::AcceptOverlap).await,
+        Err(Error::NotAllowed(_))
+    ));
+    a.decide_booking(space, id, BookingDecision::AcceptOverlap)
+        .await
+        .unwrap();
+    let slots = a
+        .booking_slots(space, &crate::SlotFilter::default())
+        .await
+        .unwrap();
+    assert!(slots.iter().all(|s| s.status == "confirmed"), "{slots:?}");
+}
+
+#[tokio::test]
+async fn bookings_wait_for_a_manager_when_the_resource_says_so() {
+    let (space, _, all) = replicas(2).await;
+    let (a, b) = (&all[0].1, &all[1].1);
+    let mut seq = 2;
+    let van = a
+        .add_resource(
+            space,
+            crate::ResourceInput {
+                name: "Minibus".into(),
+                kind: "vehicle".into(),
+                confirm: true,
+                max_minutes: 8 * 60,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    exchange(&all, space, &mut seq).await;
+    let too_long = b
+        .book(
+            space,
+            booking(
+                &van,
+                "Sortie",
+                "2027-01-12T08:00:00+01:00",
+                "2027-01-12T18:00:00+01:00",
+            ),
+        )
+        .await;
+    assert!(matches!(
+        too_long,
+        Err(Error::BookingTooLong { max_minutes: 480 })
+    ));
+    let asked = b
+        .book(
+            space,
+            booking(
+                &van,
+                "Sortie",
+                "2027-01-12T08:00:00+01:00",
+                "2027-01-12T12:00:00+01:00",
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(asked.status, "pending");
+    let id: ItemId = asked.id.parse().unwrap();
+    assert!(matches!(
+        b.decide_booking(space, id, BookingDecision::Confirm).await,
+        Err(Error::NotAllowed(_))
+    ));
+    exchange(&all, space, &mut seq).await;
+    let confirmed = a
+        .decide_booking(space, id, BookingDecision::Confirm)
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status, "confirmed");
+    exchange(&all, space, &mut seq).await;
+    assert_eq!(b.booking(space, id).await.unwrap().status, "confirmed");
+}

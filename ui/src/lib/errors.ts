@@ -23,6 +23,12 @@ const SENTENCES: Record<ErrorCode, string> = {
     'Ce fichier ne peut pas être lu : vérifiez qu’il existe encore et que vous avez le droit de l’ouvrir. Rien n’a été ajouté.',
   file_unwritable:
     'Le fichier ne peut pas être enregistré à cet endroit : dossier absent, disque plein ou nom refusé par le système. Choisissez un autre emplacement.',
+  booking_conflict:
+    'Ce créneau est déjà réservé pour cette ressource. Choisissez une autre heure ou une autre ressource ; rien n’a été enregistré.',
+  booking_too_long: 'Cette réservation dépasse la durée maximale autorisée pour cette ressource.',
+  invalid_count: 'Le nombre de repas doit être un nombre entier entre 0 et 2 000.',
+  poll_no_option: 'Un sondage doit proposer au moins un choix.',
+  poll_closed: 'Ce sondage est clos (ou pas encore ouvert) : le vote n’est pas possible.',
   relay_unreachable:
     'Le relais ne répond pas. Vérifiez son adresse et votre connexion ; vos modifications restent enregistrées sur cet ordinateur.',
   certificate_mismatch:
