@@ -25,6 +25,7 @@
 
 pub mod agenda;
 pub mod bookings;
+pub mod cantine;
 pub mod device;
 pub mod directory;
 pub mod documents;
@@ -44,6 +45,7 @@ pub mod sync;
 
 pub use agenda::{Event, EventInput};
 pub use bookings::{Booking, BookingInput, Resource, ResourceInput, Slot, SlotFilter};
+pub use cantine::{ExportFormat, MealCell, MealDay, MealMonth, MealValue, Site, SiteInput};
 pub use directory::{Card, CardFilter, CardInput};
 pub use documents::{Decision, Document, Status, Version};
 pub use error::{Code, Error};

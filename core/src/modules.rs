@@ -6,7 +6,7 @@ use bastide_proto::{ItemId, SpaceId};
 use sqlx::SqliteConnection;
 
 use crate::error::Error;
-use crate::{agenda, bookings, directory, documents, forum, search};
+use crate::{agenda, bookings, cantine, directory, documents, forum, search};
 
 /// What a projection says of an item, for notifications and history.
 #[derive(Debug)]
@@ -138,6 +138,23 @@ pub(crate) async fn project(
                 updated_by: booking.updated_by,
             })
         }
+        cantine::SITE => {
+            let site = cantine::read_site(doc, space, id);
+            cantine::project_site(conn, space, id, &site).await?;
+            let title = if site.deleted { "" } else { site.name.as_str() };
+            search::index(conn, space, id, kind, title, &site.categories.join(" ")).await?;
+            Some(Projected {
+                title: site.name,
+                updated_by: site.updated_by,
+            })
+        }
+        cantine::MONTH => {
+            let month = cantine::project_month(conn, id, doc).await?;
+            Some(Projected {
+                title: month,
+                updated_by: crate::fields::get_str(doc, "updated_by").unwrap_or_default(),
+            })
+        }
         _ => None,
     })
 }
@@ -166,6 +183,10 @@ pub(crate) async fn clear(conn: &mut SqliteConnection) -> Result<(), Error> {
         .await?;
     sqlx::query("DELETE FROM bookings").execute(&mut *conn).await?;
     sqlx::query("DELETE FROM resources").execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM meal_counts").execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM cantine_sites")
+        .execute(&mut *conn)
+        .await?;
     search::clear(conn).await?;
     Ok(())
 }

@@ -24,6 +24,7 @@ use crate::modules;
 use crate::sync::{RelayConnection, SyncError};
 
 mod bookings;
+mod cantine;
 mod cards;
 mod documents;
 mod forum;
@@ -487,6 +488,47 @@ impl Profile {
         // On error the taken document (maybe half edited) is dropped, not cached: the
         // next use reloads it from disk.
         edit(&mut item.doc, &self.display_name, OffsetDateTime::now_utc())?;
+        self.commit_local(space, &key, id, item, &heads).await
+    }
+
+    /// Writes into the item `id` of `kind`, creating it if this computer does not have
+    /// it yet: for items whose id every computer derives the same way (a cantine month
+    /// sheet), which two people may start offline.
+    pub(crate) async fn put_item(
+        &self,
+        space: SpaceId,
+        id: ItemId,
+        kind: &str,
+        write: impl FnOnce(&mut AutoCommit, &str, OffsetDateTime) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        self.space(space).await?;
+        let _write = self.write.lock().await;
+        let key = self.writing_key(space).await?;
+        let existing = {
+            let mut conn = self.pool.acquire().await?;
+            self.items.take(&mut conn, id).await?
+        };
+        let (mut item, heads) = match existing {
+            Some(mut item) if item.space == space && item.kind == kind => {
+                item.doc.set_actor(self.actor());
+                let heads = item.doc.get_heads();
+                (item, heads)
+            }
+            Some(other) => {
+                self.items.keep(id, other);
+                return Err(Error::ItemNotFound(id.to_string()));
+            }
+            None => (
+                Item {
+                    space,
+                    kind: kind.to_owned(),
+                    doc: AutoCommit::new().with_actor(self.actor()),
+                    stored: false,
+                },
+                Vec::new(),
+            ),
+        };
+        write(&mut item.doc, &self.display_name, OffsetDateTime::now_utc())?;
         self.commit_local(space, &key, id, item, &heads).await
     }
 

@@ -47,13 +47,13 @@ impl serde::Serialize for IpcError {
     }
 }
 
-type Result<T> = std::result::Result<T, IpcError>;
+pub(crate) type Result<T> = std::result::Result<T, IpcError>;
 
-fn space_id(space: &str) -> Result<SpaceId> {
+pub(crate) fn space_id(space: &str) -> Result<SpaceId> {
     Ok(space.parse()?)
 }
 
-fn item_id(id: &str) -> Result<ItemId> {
+pub(crate) fn item_id(id: &str) -> Result<ItemId> {
     Ok(id.parse()?)
 }
 

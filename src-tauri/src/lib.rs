@@ -3,6 +3,7 @@
 //! forwards status and changes to the UI as one tagged event.
 
 mod commands;
+mod daily;
 mod keys;
 mod logs;
 
@@ -117,6 +118,21 @@ pub fn run() {
             commands::pick_card_value,
             commands::set_card_deleted,
             commands::sync_status,
+            daily::list_resources,
+            daily::add_resource,
+            daily::update_resource,
+            daily::set_resource_deleted,
+            daily::list_booking_slots,
+            daily::book,
+            daily::move_booking,
+            daily::decide_booking,
+            daily::list_cantine_sites,
+            daily::add_cantine_site,
+            daily::update_cantine_site,
+            daily::set_cantine_closed,
+            daily::meal_month,
+            daily::set_meal_count,
+            daily::export_meals,
         ])
         .run(tauri::generate_context!());
     if let Err(error) = result {

@@ -887,3 +887,77 @@ async fn bookings_wait_for_a_manager_when_the_resource_says_so() {
     exchange(&all, space, &mut seq).await;
     assert_eq!(b.booking(space, id).await.unwrap().status, "confirmed");
 }
+
+#[tokio::test]
+async fn meal_counts_entered_offline_on_two_computers_show_both_until_one_is_chosen() {
+    let (space, _, all) = replicas(2).await;
+    let (a, b) = (&all[0].1, &all[1].1);
+    let mut seq = 2;
+    let site = a
+        .add_cantine_site(
+            space,
+            crate::SiteInput {
+                name: "École des Tilleuls".into(),
+                categories: vec![],
+            },
+        )
+        .await
+        .unwrap();
+    exchange(&all, space, &mut seq).await;
+    let id: ItemId = site.id.parse().unwrap();
+    // Both start January's sheet offline: the same item on both computers.
+    a.set_meal_count(space, id, "2027-01-12", "maternelle", 24)
+        .await
+        .unwrap();
+    a.set_meal_count(space, id, "2027-01-12", "adulte", 3)
+        .await
+        .unwrap();
+    b.set_meal_count(space, id, "2027-01-12", "maternelle", 25)
+        .await
+        .unwrap();
+    b.set_meal_count(space, id, "2027-01-13", "élémentaire", 40)
+        .await
+        .unwrap();
+    assert!(matches!(
+        b.set_meal_count(space, id, "2027-01-13", "élémentaire", -2).await,
+        Err(Error::InvalidCount(_))
+    ));
+    assert!(matches!(
+        b.set_meal_count(space, id, "2027-01-13", "élémentaire", 20_000)
+            .await,
+        Err(Error::InvalidCount(_))
+    ));
+    exchange(&all, space, &mut seq).await;
+    let sheets = [
+        a.meal_month(space, id, "2027-01").await.unwrap(),
+        b.meal_month(space, id, "2027-01").await.unwrap(),
+    ];
+    assert_eq!(sheets[0], sheets[1], "both computers show the same sheet");
+    let sheet = &sheets[0];
+    assert_eq!(sheet.conflicts, 1);
+    let cell = &sheet.days[11].cells["maternelle"];
+    assert_eq!(sheet.days[11].date, "2027-01-12");
+    let mut values: Vec<(u32, &str)> = cell.values.iter().map(|v| (v.count, v.author.as_str())).collect();
+    values.sort();
+    assert_eq!(values, [(24, "Replica 0"), (25, "Replica 1")]);
+    // Counted once: the shown value, not both.
+    let shown = cell.count.unwrap();
+    assert_eq!(sheet.totals["maternelle"], shown);
+    assert_eq!(sheet.total, shown + 3 + 40);
+    assert_eq!(sheet.days[0].closed, "holiday");
+    assert_eq!(sheet.days[1].closed, "weekend");
+    // B picks 24 (not the value it entered); the export carries it.
+    b.set_meal_count(space, id, "2027-01-12", "maternelle", 24)
+        .await
+        .unwrap();
+    exchange(&all, space, &mut seq).await;
+    let settled = a.meal_month(space, id, "2027-01").await.unwrap();
+    assert_eq!(settled.conflicts, 0);
+    let out = all[0].0.path().join("janvier.csv");
+    a.export_meals(space, id, "2027-01", crate::ExportFormat::Csv, &out)
+        .await
+        .unwrap();
+    let csv = std::fs::read_to_string(&out).unwrap();
+    assert!(csv.contains("2027-01-12;24;;3;27\r\n"), "{csv}");
+    assert!(csv.contains("Total;24;40;3;67\r\n"), "{csv}");
+}

@@ -1,0 +1,214 @@
+//! Tauri commands of the daily services: bookings, cantine, polls. One call into core
+//! each, errors as `{code, message}` like every command.
+
+use bastide_core::{
+    Booking, BookingInput, MealMonth, Resource, ResourceInput, Site, SiteInput, Slot, SlotFilter,
+};
+use tauri::State;
+use tracing::instrument;
+
+use crate::AppState;
+use crate::commands::{Result, item_id, space_id};
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn list_resources(
+    state: State<'_, AppState>,
+    space: String,
+    deleted: bool,
+) -> Result<Vec<Resource>> {
+    Ok(state.profile.resources(space_id(&space)?, deleted).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn add_resource(
+    state: State<'_, AppState>,
+    space: String,
+    resource: ResourceInput,
+) -> Result<Resource> {
+    Ok(state.profile.add_resource(space_id(&space)?, resource).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn update_resource(
+    state: State<'_, AppState>,
+    space: String,
+    id: String,
+    resource: ResourceInput,
+) -> Result<Resource> {
+    Ok(state
+        .profile
+        .update_resource(space_id(&space)?, item_id(&id)?, resource)
+        .await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn set_resource_deleted(
+    state: State<'_, AppState>,
+    space: String,
+    id: String,
+    deleted: bool,
+) -> Result<Resource> {
+    Ok(state
+        .profile
+        .set_resource_deleted(space_id(&space)?, item_id(&id)?, deleted)
+        .await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn list_booking_slots(
+    state: State<'_, AppState>,
+    space: String,
+    filter: SlotFilter,
+) -> Result<Vec<Slot>> {
+    Ok(state.profile.booking_slots(space_id(&space)?, &filter).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn book(
+    state: State<'_, AppState>,
+    space: String,
+    booking: BookingInput,
+) -> Result<Booking> {
+    Ok(state.profile.book(space_id(&space)?, booking).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn move_booking(
+    state: State<'_, AppState>,
+    space: String,
+    id: String,
+    booking: BookingInput,
+) -> Result<Booking> {
+    Ok(state
+        .profile
+        .move_booking(space_id(&space)?, item_id(&id)?, booking)
+        .await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn decide_booking(
+    state: State<'_, AppState>,
+    space: String,
+    id: String,
+    decision: String,
+) -> Result<Booking> {
+    Ok(state
+        .profile
+        .decide_booking(space_id(&space)?, item_id(&id)?, decision.parse()?)
+        .await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn list_cantine_sites(state: State<'_, AppState>, space: String) -> Result<Vec<Site>> {
+    Ok(state.profile.cantine_sites(space_id(&space)?).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn add_cantine_site(
+    state: State<'_, AppState>,
+    space: String,
+    site: SiteInput,
+) -> Result<Site> {
+    Ok(state.profile.add_cantine_site(space_id(&space)?, site).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn update_cantine_site(
+    state: State<'_, AppState>,
+    space: String,
+    id: String,
+    site: SiteInput,
+) -> Result<Site> {
+    Ok(state
+        .profile
+        .update_cantine_site(space_id(&space)?, item_id(&id)?, site)
+        .await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn set_cantine_closed(
+    state: State<'_, AppState>,
+    space: String,
+    site: String,
+    from: String,
+    to: String,
+    closed: bool,
+) -> Result<Site> {
+    Ok(state
+        .profile
+        .set_cantine_closed(space_id(&space)?, item_id(&site)?, &from, &to, closed)
+        .await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn meal_month(
+    state: State<'_, AppState>,
+    space: String,
+    site: String,
+    month: String,
+) -> Result<MealMonth> {
+    Ok(state
+        .profile
+        .meal_month(space_id(&space)?, item_id(&site)?, &month)
+        .await?)
+}
+
+/// `count` arrives as a JSON number: a fraction or a negative is refused with
+/// `invalid_count`, not as a malformed call.
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn set_meal_count(
+    state: State<'_, AppState>,
+    space: String,
+    site: String,
+    date: String,
+    category: String,
+    count: f64,
+) -> Result<MealMonth> {
+    if count.fract() != 0.0 || count.abs() > 1e9 {
+        return Err(bastide_core::Error::InvalidCount(format!("{count} is not a whole number")).into());
+    }
+    // Whole and small, checked just above.
+    #[allow(clippy::cast_possible_truncation)]
+    let whole = count as i64;
+    Ok(state
+        .profile
+        .set_meal_count(space_id(&space)?, item_id(&site)?, &date, &category, whole)
+        .await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn export_meals(
+    state: State<'_, AppState>,
+    space: String,
+    site: String,
+    month: String,
+    format: String,
+    out: String,
+) -> Result<()> {
+    state
+        .profile
+        .export_meals(
+            space_id(&space)?,
+            item_id(&site)?,
+            &month,
+            format.parse()?,
+            std::path::Path::new(&out),
+        )
+        .await?;
+    Ok(())
+}
