@@ -1,5 +1,7 @@
 //! `bastide`: the headless client, for admins and scripts. Same core as the app.
 
+mod daily;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -44,6 +46,15 @@ enum Command {
     /// This person's devices: add a second one.
     #[command(subcommand)]
     Device(DeviceCommand),
+    /// Resources to book: rooms, equipment, vehicles.
+    #[command(subcommand)]
+    Resource(daily::ResourceCommand),
+    /// Bookings of resources.
+    #[command(subcommand)]
+    Booking(daily::BookingCommand),
+    /// The cantine: sites and meal counts.
+    #[command(subcommand)]
+    Cantine(daily::CantineCommand),
     /// Searches events, cards and posts of every space (or of `--space`), offline;
     /// accents and case do not matter.
     Search {
@@ -624,6 +635,9 @@ async fn command(profile: &Profile, space: Option<&str>, command: Command) -> an
         Command::Contact(contact) => self::contact(profile, space, contact).await?,
         Command::Doc(doc) => self::doc(profile, space, doc).await?,
         Command::Forum(forum) => self::forum(profile, space, forum).await?,
+        Command::Resource(command) => daily::resource(profile, space, command).await?,
+        Command::Booking(command) => daily::booking(profile, space, command).await?,
+        Command::Cantine(command) => daily::cantine(profile, space, command).await?,
         Command::Search { query, json } => {
             let scope = match space {
                 Some(given) => Some(profile.resolve_space(Some(given)).await?),

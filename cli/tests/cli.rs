@@ -499,3 +499,207 @@ async fn documents_and_approvals_through_the_command_line() {
     refused(agent, &["doc", "add", "/nonexistent/file.pdf"], "cannot read").await;
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bookings_and_meal_counts_through_the_command_line() {
+    let (server, relay, _data) = relay().await;
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (a.path(), b.path());
+    ok(a, &["space", "create", "Mairie", "--relay", &relay]).await;
+    let code = ok(a, &["space", "invite", "--role", "editor"]).await;
+    ok(b, &["space", "join", &code, "--name", "Bertrand"]).await;
+
+    let room = ok(a, &["resource", "add", "Salle du conseil", "--kind", "room"]).await;
+    assert_eq!(room.len(), 32, "resource add prints only the id: {room:?}");
+    refused(a, &["resource", "add", "Tracteur", "--kind", "tractor"], "kind").await;
+    ok(a, &["sync"]).await;
+    ok(b, &["sync"]).await;
+
+    // Offline, each books an overlapping time; each knows only its own.
+    let first = ok(
+        a,
+        &[
+            "booking",
+            "add",
+            &room,
+            "--start",
+            "2027-01-12T14:00:00+01:00",
+            "--end",
+            "2027-01-12T16:00:00+01:00",
+            "--title",
+            "CCAS",
+        ],
+    )
+    .await;
+    let second = ok(
+        b,
+        &[
+            "booking",
+            "add",
+            "Salle du conseil",
+            "--start",
+            "2027-01-12T15:00:00+01:00",
+            "--end",
+            "2027-01-12T17:00:00+01:00",
+        ],
+    )
+    .await;
+    // A third, overlapping what A knows, is refused at once.
+    refused(
+        a,
+        &[
+            "booking",
+            "add",
+            &room,
+            "--start",
+            "2027-01-12T15:30:00+01:00",
+            "--end",
+            "2027-01-12T18:00:00+01:00",
+        ],
+        "already booked",
+    )
+    .await;
+    refused(
+        a,
+        &[
+            "booking",
+            "add",
+            &room,
+            "--start",
+            "2027-01-13T15:30:00+01:00",
+            "--end",
+            "2027-01-13T15:00:00+01:00",
+        ],
+        "before the start",
+    )
+    .await;
+    for p in [a, b, a] {
+        ok(p, &["sync"]).await;
+    }
+    let mut seen = Vec::new();
+    for p in [a, b] {
+        let listed = json(&ok(p, &["booking", "list", "--json"]).await);
+        let slots = listed.as_array().expect("an array").clone();
+        assert_eq!(slots.len(), 2, "{listed}");
+        let statuses: Vec<(&str, &str)> = slots
+            .iter()
+            .map(|s| (s["id"].as_str().unwrap(), s["status"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            statuses,
+            [(first.as_str(), "confirmed"), (second.as_str(), "conflict")],
+            "the later booking is in conflict"
+        );
+        assert_eq!(slots[1]["resource"], room.as_str());
+        assert!(
+            slots[1]["start"]
+                .as_str()
+                .unwrap()
+                .starts_with("2027-01-12T14:00:00")
+        );
+        let mut listed = listed;
+        for slot in listed.as_array_mut().unwrap() {
+            slot.as_object_mut().unwrap().remove("mine");
+        }
+        seen.push(listed);
+    }
+    assert_eq!(seen[0], seen[1], "the same on both computers (but for `mine`)");
+    ok(b, &["booking", "cancel", &second]).await;
+    let after = json(&ok(b, &["booking", "list", "--json"]).await);
+    assert_eq!(after[1]["status"], "cancelled");
+
+    // Cantine: two counts for one cell offline, then one chosen and exported.
+    let site = ok(a, &["cantine", "site", "add", "École des Tilleuls"]).await;
+    assert_eq!(site.len(), 32);
+    ok(a, &["sync"]).await;
+    ok(b, &["sync"]).await;
+    ok(a, &["cantine", "set", &site, "2027-01-12", "maternelle", "24"]).await;
+    ok(
+        b,
+        &[
+            "cantine",
+            "set",
+            "École des Tilleuls",
+            "2027-01-12",
+            "maternelle",
+            "25",
+        ],
+    )
+    .await;
+    ok(b, &["cantine", "set", &site, "2027-01-12", "adulte", "3"]).await;
+    refused(
+        b,
+        &["cantine", "set", &site, "2027-01-12", "adulte", "-3"],
+        "invalid meal count",
+    )
+    .await;
+    refused(
+        b,
+        &["cantine", "set", &site, "2027-01-12", "adulte", "999999"],
+        "invalid meal count",
+    )
+    .await;
+    for p in [a, b, a] {
+        ok(p, &["sync"]).await;
+    }
+    let sheet = json(&ok(a, &["cantine", "show", &site, "2027-01", "--json"]).await);
+    assert_eq!(sheet["conflicts"], 1, "{sheet}");
+    let values = sheet["days"][11]["cells"]["maternelle"]["values"]
+        .as_array()
+        .unwrap();
+    let mut both: Vec<(u64, &str)> = values
+        .iter()
+        .map(|v| (v["count"].as_u64().unwrap(), v["author"].as_str().unwrap()))
+        .collect();
+    both.sort();
+    assert_eq!(both[0].0, 24);
+    assert_eq!(both[1], (25, "Bertrand"));
+    ok(a, &["cantine", "set", &site, "2027-01-12", "maternelle", "25"]).await;
+    let out = a.join("janvier.csv");
+    ok(
+        a,
+        &[
+            "cantine",
+            "export",
+            &site,
+            "2027-01",
+            "--format",
+            "csv",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    )
+    .await;
+    let csv = std::fs::read_to_string(&out).unwrap();
+    assert!(csv.contains("2027-01-12;25;;3;28"), "{csv}");
+    let xlsx = a.join("janvier.xlsx");
+    ok(
+        a,
+        &[
+            "cantine",
+            "export",
+            &site,
+            "2027-01",
+            "--format",
+            "xlsx",
+            "--out",
+            xlsx.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert!(std::fs::read(&xlsx).unwrap().starts_with(b"PK"));
+    refused(
+        a,
+        &[
+            "cantine",
+            "export",
+            &site,
+            "2027-01",
+            "--out",
+            "/nonexistent-folder/x.csv",
+        ],
+        "cannot write",
+    )
+    .await;
+    server.shutdown().await;
+}

@@ -1,0 +1,438 @@
+//! The daily services from the command line: bookings and the cantine's meal counts.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use bastide_core::{BookingDecision, BookingInput, ItemId, Profile, ResourceInput, SlotFilter, SpaceId};
+use clap::Subcommand;
+
+#[derive(Subcommand)]
+pub(crate) enum ResourceCommand {
+    /// Adds a resource to book; prints its id.
+    Add {
+        /// Its name (Salle du conseil).
+        name: String,
+        /// room, equipment, vehicle or other.
+        #[arg(long, default_value = "room")]
+        kind: String,
+        /// How many people it holds.
+        #[arg(long, default_value_t = 0)]
+        capacity: u32,
+        /// Where it is.
+        #[arg(long, default_value = "")]
+        location: String,
+        /// Longest booking, in minutes (0: no limit).
+        #[arg(long, default_value_t = 0)]
+        max_minutes: u32,
+        /// Bookings wait for a manager's confirmation.
+        #[arg(long)]
+        confirm: bool,
+        /// Can be shared: a manager may accept overlapping bookings.
+        #[arg(long)]
+        divisible: bool,
+        /// The least role that may book it (editor, validator, admin).
+        #[arg(long, default_value = "editor")]
+        book_role: String,
+    },
+    /// Lists the resources.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum BookingCommand {
+    /// Books a resource; prints the booking id, or fails on a known conflict.
+    Add {
+        /// The resource (id or name).
+        resource: String,
+        /// Start, RFC 3339.
+        #[arg(long)]
+        start: String,
+        /// End, RFC 3339.
+        #[arg(long)]
+        end: String,
+        /// What for.
+        #[arg(long, default_value = "")]
+        title: String,
+        /// Repeats every week until this day (YYYY-MM-DD, included).
+        #[arg(long, default_value = "")]
+        weekly_until: String,
+    },
+    /// Moves a booking to another time (or resource).
+    Move {
+        /// The booking's id.
+        id: String,
+        /// New start, RFC 3339.
+        #[arg(long)]
+        start: String,
+        /// New end, RFC 3339.
+        #[arg(long)]
+        end: String,
+        /// Another resource (id or name).
+        #[arg(long)]
+        resource: Option<String>,
+    },
+    /// A manager confirms a pending booking.
+    Confirm {
+        /// The booking's id.
+        id: String,
+    },
+    /// A manager refuses a booking.
+    Refuse {
+        /// The booking's id.
+        id: String,
+    },
+    /// Its author or a manager cancels a booking.
+    Cancel {
+        /// The booking's id.
+        id: String,
+    },
+    /// A manager accepts that a booking overlaps earlier ones (divisible resources).
+    AcceptOverlap {
+        /// The booking's id.
+        id: String,
+    },
+    /// Lists occurrences of bookings, with their status (conflict included).
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Only this resource (id or name).
+        #[arg(long)]
+        resource: Option<String>,
+        /// From this time (RFC 3339).
+        #[arg(long)]
+        from: Option<String>,
+        /// To this time (RFC 3339).
+        #[arg(long)]
+        to: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum CantineCommand {
+    /// Cantine sites (schools).
+    #[command(subcommand)]
+    Site(SiteCommand),
+    /// Enters the count of a day and category.
+    Set {
+        /// The site (id or name).
+        site: String,
+        /// The day, YYYY-MM-DD.
+        date: String,
+        /// The category (maternelle, adulte...).
+        category: String,
+        /// How many meals.
+        #[arg(allow_hyphen_values = true)]
+        count: String,
+    },
+    /// Marks days closed (school holidays), or open again with --open.
+    Close {
+        /// The site (id or name).
+        site: String,
+        /// First day, YYYY-MM-DD.
+        from: String,
+        /// Last day, YYYY-MM-DD.
+        to: String,
+        /// Open the days again instead.
+        #[arg(long)]
+        open: bool,
+    },
+    /// Shows a site's month sheet.
+    Show {
+        /// The site (id or name).
+        site: String,
+        /// The month, YYYY-MM.
+        month: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Exports a site's month sheet for billing.
+    Export {
+        /// The site (id or name).
+        site: String,
+        /// The month, YYYY-MM.
+        month: String,
+        /// csv or xlsx.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Where to write it.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum SiteCommand {
+    /// Adds a site; prints its id.
+    Add {
+        /// Its name.
+        name: String,
+        /// A meal category (repeat; default: maternelle, élémentaire, adulte).
+        #[arg(long = "category")]
+        categories: Vec<String>,
+    },
+    /// Lists the sites.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub(crate) async fn resource(
+    profile: &Profile,
+    space: Option<&str>,
+    command: ResourceCommand,
+) -> anyhow::Result<()> {
+    let space = profile.resolve_space(space).await?;
+    match command {
+        ResourceCommand::Add {
+            name,
+            kind,
+            capacity,
+            location,
+            max_minutes,
+            confirm,
+            divisible,
+            book_role,
+        } => {
+            let input = ResourceInput {
+                name,
+                kind,
+                capacity,
+                location,
+                description: String::new(),
+                max_minutes,
+                confirm,
+                divisible,
+                book_role,
+            };
+            println!("{}", profile.add_resource(space, input).await?.id);
+        }
+        ResourceCommand::List { json } => {
+            let resources = profile.resources(space, false).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&resources)?);
+            } else {
+                for r in resources {
+                    println!(
+                        "{}  {:<9}  {}  {}",
+                        r.id, r.fields.kind, r.fields.name, r.fields.location
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A resource given by id or by name.
+async fn find_resource(profile: &Profile, space: SpaceId, given: &str) -> anyhow::Result<ItemId> {
+    if let Ok(id) = given.trim().parse::<ItemId>() {
+        return Ok(id);
+    }
+    let resources = profile.resources(space, false).await?;
+    let found: Vec<_> = resources
+        .iter()
+        .filter(|r| r.fields.name == given.trim())
+        .collect();
+    match found.as_slice() {
+        [one] => Ok(one.id.parse()?),
+        [] => bail!("no resource named {given:?}"),
+        _ => bail!("several resources are named {given:?}: give its id"),
+    }
+}
+
+pub(crate) async fn booking(
+    profile: &Profile,
+    space: Option<&str>,
+    command: BookingCommand,
+) -> anyhow::Result<()> {
+    let space = profile.resolve_space(space).await?;
+    let decide = |id: String, decision| async move {
+        let id: ItemId = id.parse()?;
+        profile.decide_booking(space, id, decision).await?;
+        anyhow::Ok(())
+    };
+    match command {
+        BookingCommand::Add {
+            resource,
+            start,
+            end,
+            title,
+            weekly_until,
+        } => {
+            let resource = find_resource(profile, space, &resource).await?;
+            let input = BookingInput {
+                resource: resource.to_string(),
+                title,
+                start,
+                end,
+                repeat_until: weekly_until,
+            };
+            println!("{}", profile.book(space, input).await?.id);
+        }
+        BookingCommand::Move {
+            id,
+            start,
+            end,
+            resource,
+        } => {
+            let id: ItemId = id.parse()?;
+            let current = profile.booking(space, id).await?;
+            let resource = match resource {
+                Some(given) => find_resource(profile, space, &given).await?.to_string(),
+                None => current.fields.resource.clone(),
+            };
+            let input = BookingInput {
+                resource,
+                start,
+                end,
+                ..current.fields
+            };
+            profile.move_booking(space, id, input).await?;
+        }
+        BookingCommand::Confirm { id } => decide(id, BookingDecision::Confirm).await?,
+        BookingCommand::Refuse { id } => decide(id, BookingDecision::Refuse).await?,
+        BookingCommand::Cancel { id } => decide(id, BookingDecision::Cancel).await?,
+        BookingCommand::AcceptOverlap { id } => decide(id, BookingDecision::AcceptOverlap).await?,
+        BookingCommand::List {
+            json,
+            resource,
+            from,
+            to,
+        } => {
+            let resource = match resource {
+                Some(given) => Some(find_resource(profile, space, &given).await?.to_string()),
+                None => None,
+            };
+            let slots = profile
+                .booking_slots(space, &SlotFilter { resource, from, to })
+                .await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&slots)?);
+            } else {
+                for s in slots {
+                    let with = if s.conflicts_with.is_empty() {
+                        String::new()
+                    } else {
+                        format!("  (avec {})", s.conflicts_with.join(", "))
+                    };
+                    println!(
+                        "{}  {} → {}  {:<9}  {}  {}{with}",
+                        s.id, s.start, s.end, s.status, s.resource_name, s.title
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A site given by id or by name.
+async fn find_site(profile: &Profile, space: SpaceId, given: &str) -> anyhow::Result<ItemId> {
+    if let Ok(id) = given.trim().parse::<ItemId>() {
+        return Ok(id);
+    }
+    let sites = profile.cantine_sites(space).await?;
+    let found: Vec<_> = sites.iter().filter(|s| s.name == given.trim()).collect();
+    match found.as_slice() {
+        [one] => Ok(one.id.parse()?),
+        [] => bail!("no cantine site named {given:?}"),
+        _ => bail!("several sites are named {given:?}: give its id"),
+    }
+}
+
+pub(crate) async fn cantine(
+    profile: &Profile,
+    space: Option<&str>,
+    command: CantineCommand,
+) -> anyhow::Result<()> {
+    let space = profile.resolve_space(space).await?;
+    match command {
+        CantineCommand::Site(SiteCommand::Add { name, categories }) => {
+            let site = profile
+                .add_cantine_site(space, bastide_core::SiteInput { name, categories })
+                .await?;
+            println!("{}", site.id);
+        }
+        CantineCommand::Site(SiteCommand::List { json }) => {
+            let sites = profile.cantine_sites(space).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&sites)?);
+            } else {
+                for s in sites {
+                    println!("{}  {}  ({})", s.id, s.name, s.categories.join(", "));
+                }
+            }
+        }
+        CantineCommand::Set {
+            site,
+            date,
+            category,
+            count,
+        } => {
+            let site = find_site(profile, space, &site).await?;
+            let count = bastide_core::cantine::parse_count(&count)?;
+            profile
+                .set_meal_count(space, site, &date, &category, i64::from(count))
+                .await?;
+        }
+        CantineCommand::Close { site, from, to, open } => {
+            let site = find_site(profile, space, &site).await?;
+            profile.set_cantine_closed(space, site, &from, &to, !open).await?;
+        }
+        CantineCommand::Show { site, month, json } => {
+            let site = find_site(profile, space, &site).await?;
+            let sheet = profile.meal_month(space, site, &month).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&sheet)?);
+            } else {
+                println!("{}  {}", sheet.site_name, sheet.month);
+                for day in &sheet.days {
+                    let cells: Vec<String> = sheet
+                        .categories
+                        .iter()
+                        .map(|c| {
+                            let cell = day.cells.get(c);
+                            let shown = cell
+                                .and_then(|cell| cell.count)
+                                .map(|n| n.to_string())
+                                .unwrap_or_else(|| "-".into());
+                            match cell.map(|cell| cell.values.len()) {
+                                Some(n) if n > 1 => format!("{c}={shown} (conflit)"),
+                                _ => format!("{c}={shown}"),
+                            }
+                        })
+                        .collect();
+                    println!("{}  {:<8}  {}", day.date, day.closed, cells.join("  "));
+                }
+                println!("total {}", sheet.total);
+            }
+        }
+        CantineCommand::Export {
+            site,
+            month,
+            format,
+            out,
+        } => {
+            let site = find_site(profile, space, &site).await?;
+            let sheet = profile
+                .export_meals(space, site, &month, format.parse()?, &out)
+                .await
+                .with_context(|| format!("exporting to {}", out.display()))?;
+            if sheet.conflicts > 0 {
+                eprintln!(
+                    "attention : {} case(s) ont deux valeurs saisies hors ligne ; la valeur affichée a été exportée",
+                    sheet.conflicts
+                );
+            }
+        }
+    }
+    Ok(())
+}
