@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use bastide_core::{BookingDecision, BookingInput, ItemId, Profile, ResourceInput, SlotFilter, SpaceId};
+use bastide_core::{
+    BookingDecision, BookingInput, ItemId, PollInput, Profile, ResourceInput, SlotFilter, SpaceId,
+};
 use clap::Subcommand;
 
 #[derive(Subcommand)]
@@ -163,6 +165,61 @@ pub(crate) enum CantineCommand {
         /// Where to write it.
         #[arg(long)]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum PollCommand {
+    /// Creates a poll; prints its id.
+    Create {
+        /// The question.
+        question: String,
+        /// An option (repeat).
+        #[arg(long = "option")]
+        options: Vec<String>,
+        /// Nobody can tell who voted what.
+        #[arg(long)]
+        anonymous: bool,
+        /// single, multiple, ranking, dates or text.
+        #[arg(long, default_value = "single")]
+        mode: String,
+        /// Votes open at (RFC 3339); default now.
+        #[arg(long, default_value = "")]
+        opens: String,
+        /// Votes close at (RFC 3339); default when closed by hand.
+        #[arg(long, default_value = "")]
+        closes: String,
+        /// Results show after voting (vote) or once closed (close).
+        #[arg(long, default_value = "vote")]
+        results_after: String,
+    },
+    /// Votes (or changes a vote): options by text or number (1 for the first), in
+    /// order of preference for a ranking; the answer of a free-text poll.
+    Vote {
+        /// The poll's id.
+        poll: String,
+        /// The options chosen.
+        #[arg(required = true)]
+        options: Vec<String>,
+    },
+    /// Closes a poll now (its author or an admin).
+    Close {
+        /// The poll's id.
+        poll: String,
+    },
+    /// Shows a poll's results as this computer counts them.
+    Results {
+        /// The poll's id.
+        poll: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lists the polls.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -431,6 +488,101 @@ pub(crate) async fn cantine(
                     "attention : {} case(s) ont deux valeurs saisies hors ligne ; la valeur affichée a été exportée",
                     sheet.conflicts
                 );
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn poll(profile: &Profile, space: Option<&str>, command: PollCommand) -> anyhow::Result<()> {
+    let space = profile.resolve_space(space).await?;
+    match command {
+        PollCommand::Create {
+            question,
+            options,
+            anonymous,
+            mode,
+            opens,
+            closes,
+            results_after,
+        } => {
+            let input = PollInput {
+                question,
+                description: String::new(),
+                mode,
+                options,
+                opens_at: opens,
+                closes_at: closes,
+                anonymous,
+                results_after,
+            };
+            println!("{}", profile.create_poll(space, input).await?.id);
+        }
+        PollCommand::Vote { poll, options } => {
+            let id: ItemId = poll.parse()?;
+            let found = profile.poll(space, id).await?;
+            if found.fields.mode == "text" {
+                profile.vote(space, id, Vec::new(), &options.join(" ")).await?;
+            } else {
+                let mut choices = Vec::new();
+                for given in &options {
+                    let by_text = found.fields.options.iter().position(|o| o == given.trim());
+                    let by_number = given
+                        .trim()
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|n| (1..=found.fields.options.len()).contains(n))
+                        .map(|n| n - 1);
+                    let Some(index) = by_text.or(by_number) else {
+                        bail!(
+                            "{given:?} is not an option of this poll ({})",
+                            found.fields.options.join(", ")
+                        );
+                    };
+                    choices.push(u16::try_from(index)?);
+                }
+                profile.vote(space, id, choices, "").await?;
+            }
+        }
+        PollCommand::Close { poll } => {
+            profile.close_poll(space, poll.parse()?).await?;
+        }
+        PollCommand::Results { poll, json } => {
+            let results = profile.poll_results(space, poll.parse()?).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&results)?);
+            } else {
+                let state = if results.open { "ouvert" } else { "clos" };
+                println!(
+                    "{}  ({state}, {} vote(s))",
+                    results.poll.fields.question, results.ballots
+                );
+                if !results.visible {
+                    println!("résultats visibles après votre vote ou à la clôture");
+                }
+                for o in &results.options {
+                    println!("  {:>4}  {}  {}", o.votes, o.option, o.voters.join(", "));
+                }
+                for a in &results.answers {
+                    println!("  - {a}");
+                }
+                if results.late > 0 {
+                    println!(
+                        "{} vote(s) arrivé(s) après la clôture, non compté(s)",
+                        results.late
+                    );
+                }
+            }
+        }
+        PollCommand::List { json } => {
+            let polls = profile.polls(space).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&polls)?);
+            } else {
+                for p in polls {
+                    let anonymous = if p.fields.anonymous { "  (anonyme)" } else { "" };
+                    println!("{}  {}  {}{anonymous}", p.id, p.fields.mode, p.fields.question);
+                }
             }
         }
     }

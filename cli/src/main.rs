@@ -55,6 +55,9 @@ enum Command {
     /// The cantine: sites and meal counts.
     #[command(subcommand)]
     Cantine(daily::CantineCommand),
+    /// Polls (sondages), anonymous or named.
+    #[command(subcommand)]
+    Poll(daily::PollCommand),
     /// Searches events, cards and posts of every space (or of `--space`), offline;
     /// accents and case do not matter.
     Search {
@@ -638,6 +641,7 @@ async fn command(profile: &Profile, space: Option<&str>, command: Command) -> an
         Command::Resource(command) => daily::resource(profile, space, command).await?,
         Command::Booking(command) => daily::booking(profile, space, command).await?,
         Command::Cantine(command) => daily::cantine(profile, space, command).await?,
+        Command::Poll(command) => daily::poll(profile, space, command).await?,
         Command::Search { query, json } => {
             let scope = match space {
                 Some(given) => Some(profile.resolve_space(Some(given)).await?),

@@ -703,3 +703,46 @@ async fn bookings_and_meal_counts_through_the_command_line() {
     .await;
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polls_through_the_command_line() {
+    let (server, relay, _data) = relay().await;
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (a.path(), b.path());
+    ok(a, &["space", "create", "Agenda 21", "--relay", &relay]).await;
+    let code = ok(a, &["space", "invite", "--role", "reader"]).await;
+    ok(b, &["space", "join", &code, "--name", "Bertrand"]).await;
+
+    refused(a, &["poll", "create", "Sans choix ?"], "at least one option").await;
+    let poll = ok(
+        a,
+        &[
+            "poll",
+            "create",
+            "Quel jour pour le marché bio ?",
+            "--option",
+            "Samedi",
+            "--option",
+            "Dimanche",
+            "--anonymous",
+        ],
+    )
+    .await;
+    assert_eq!(poll.len(), 32, "poll create prints only the id: {poll:?}");
+    ok(a, &["sync"]).await;
+    ok(b, &["sync"]).await;
+    refused(b, &["poll", "vote", &poll, "Lundi"], "not an option").await;
+    ok(b, &["poll", "vote", &poll, "Dimanche"]).await;
+    ok(a, &["poll", "vote", &poll, "1"]).await;
+    ok(b, &["sync"]).await;
+    ok(a, &["sync"]).await;
+    let results = json(&ok(a, &["poll", "results", &poll, "--json"]).await);
+    assert_eq!(results["ballots"], 2, "{results}");
+    assert_eq!(results["options"][0]["option"], "Samedi");
+    assert_eq!(results["options"][0]["votes"], 1);
+    assert_eq!(results["options"][1]["votes"], 1);
+    assert_eq!(results["poll"]["anonymous"], true);
+    ok(a, &["poll", "close", &poll]).await;
+    refused(a, &["poll", "vote", &poll, "Samedi"], "closed").await;
+    server.shutdown().await;
+}

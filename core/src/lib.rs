@@ -38,6 +38,7 @@ mod items;
 pub mod live;
 mod members;
 mod modules;
+pub mod polls;
 mod profile;
 pub mod search;
 mod store;
@@ -52,6 +53,7 @@ pub use error::{Code, Error};
 pub use files::FileRef;
 pub use forum::{Post, Quote, Topic};
 pub use members::{InvitationView, MemberView};
+pub use polls::{OptionResult, Poll, PollInput, PollResults};
 pub use profile::{
     BookingDecision, Changed, ChangedItem, HistoryEntry, OpOutcome, Profile, SpaceInfo, SyncReport,
 };

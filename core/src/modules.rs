@@ -6,7 +6,7 @@ use bastide_proto::{ItemId, SpaceId};
 use sqlx::SqliteConnection;
 
 use crate::error::Error;
-use crate::{agenda, bookings, cantine, directory, documents, forum, search};
+use crate::{agenda, bookings, cantine, directory, documents, forum, polls, search};
 
 /// What a projection says of an item, for notifications and history.
 #[derive(Debug)]
@@ -148,6 +148,21 @@ pub(crate) async fn project(
                 updated_by: site.updated_by,
             })
         }
+        polls::KIND => {
+            let poll = polls::read(doc, space, id);
+            polls::project(conn, space, id, &poll).await?;
+            let title = if poll.deleted {
+                ""
+            } else {
+                poll.fields.question.as_str()
+            };
+            let body = [poll.fields.description.as_str(), &poll.fields.options.join(" ")].join("\n");
+            search::index(conn, space, id, kind, title, &body).await?;
+            Some(Projected {
+                title: poll.fields.question,
+                updated_by: crate::fields::get_str(doc, "updated_by").unwrap_or_default(),
+            })
+        }
         cantine::MONTH => {
             let month = cantine::project_month(conn, id, doc).await?;
             Some(Projected {
@@ -184,6 +199,7 @@ pub(crate) async fn clear(conn: &mut SqliteConnection) -> Result<(), Error> {
     sqlx::query("DELETE FROM bookings").execute(&mut *conn).await?;
     sqlx::query("DELETE FROM resources").execute(&mut *conn).await?;
     sqlx::query("DELETE FROM meal_counts").execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM polls").execute(&mut *conn).await?;
     sqlx::query("DELETE FROM cantine_sites")
         .execute(&mut *conn)
         .await?;

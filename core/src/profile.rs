@@ -29,6 +29,7 @@ mod cards;
 mod documents;
 mod forum;
 mod membership;
+mod polls;
 
 pub use bookings::BookingDecision;
 pub use membership::OpOutcome;
@@ -602,7 +603,9 @@ impl Profile {
 
     /// Entries waiting for the relay's acknowledgement.
     pub async fn pending(&self) -> Result<u64, Error> {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE acked_seq IS NULL")
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM outbox WHERE acked_seq IS NULL) + (SELECT COUNT(*) FROM ballot_outbox)",
+        )
             .fetch_one(&self.pool)
             .await?;
         Ok(u64::try_from(n).unwrap_or(0))
@@ -825,6 +828,8 @@ impl Profile {
         // The known ops once an op arrived, until the replay is rebuilt with them.
         let mut ops: Option<Vec<KnownOp>> = None;
         let mut ops_arrived = false;
+        // Polls that received ballots (announced without a voter).
+        let mut ballots_for: Vec<ItemId> = Vec::new();
         let me = self.device_id();
         for log_entry in entries {
             let seq = log_entry.seq;
@@ -849,6 +854,12 @@ impl Profile {
                         }
                         Ok(_) => tracing::warn!(seq, "op of another space skipped"),
                         Err(error) => tracing::warn!(seq, %error, "malformed op skipped"),
+                    }
+                    continue;
+                }
+                Record::Ballot(bytes) => {
+                    if let Some(poll) = polls::store_ballot(&mut tx, space, seq, bytes).await? {
+                        ballots_for.push(poll);
                     }
                     continue;
                 }
@@ -932,6 +943,17 @@ impl Profile {
         }
         let mut applied = 0;
         let mut changed = Vec::new();
+        ballots_for.dedup();
+        for poll in ballots_for {
+            changed.push(ChangedItem {
+                id: poll,
+                kind: crate::polls::BALLOT.to_owned(),
+                created: false,
+                title: String::new(),
+                by: String::new(),
+                author: DeviceId([0; 32]),
+            });
+        }
         let mut touched = Vec::with_capacity(docs.len());
         for (id, mut incoming) in docs {
             for (seq, author, at) in incoming.apply() {
@@ -1072,13 +1094,15 @@ impl Profile {
         loop {
             let batch = self.outbox_batch(space).await?;
             if batch.is_empty() {
-                return Ok(total);
+                break;
             }
             let results = connection.push(batch).await?;
             let outcome = self.acknowledge(space, &results).await?;
             total.stored += outcome.stored;
             total.refused.extend(outcome.refused);
         }
+        total.stored += self.cast_ballots(connection, space).await?;
+        Ok(total)
     }
 
     /// Receives and applies everything the relay has for `space` after our cursor.

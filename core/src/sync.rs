@@ -189,6 +189,27 @@ impl RelayConnection {
         }
     }
 
+    /// Casts a sealed ballot in `poll`; returns its place in the log.
+    pub async fn cast_ballot(
+        &self,
+        space: SpaceId,
+        poll: bastide_proto::ItemId,
+        key: bastide_proto::KeyId,
+        sealed: Vec<u8>,
+    ) -> Result<u64, SyncError> {
+        let msg = ClientMsg::CastBallot {
+            space,
+            poll,
+            key,
+            sealed,
+        };
+        let (_, reply) = self.request(&msg).await?;
+        match reply {
+            Some(RelayMsg::BallotAck { seq }) => Ok(seq),
+            other => Err(unexpected(other)),
+        }
+    }
+
     /// Which of `ids` (file chunks of `space`) the relay lacks.
     pub async fn missing_chunks(
         &self,

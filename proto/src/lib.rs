@@ -31,6 +31,7 @@
 //! ```
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+pub mod ballot;
 pub mod entry;
 pub mod file;
 pub mod frame;

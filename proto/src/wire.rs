@@ -14,7 +14,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{DeviceId, EntryId, SpaceId};
+use crate::ids::{DeviceId, EntryId, ItemId, KeyId, SpaceId};
 use crate::membership::Rejection;
 
 /// The label for TLS keying material that binds signatures to one connection.
@@ -32,13 +32,16 @@ pub enum Record {
     Entry(Vec<u8>),
     /// An encoded [`crate::membership::Op`].
     Op(Vec<u8>),
+    /// An encoded [`crate::ballot::BallotRecord`]: a vote the relay appended without
+    /// its voter's identity.
+    Ballot(Vec<u8>),
 }
 
 impl Record {
     /// The encoded bytes.
     pub fn bytes(&self) -> &[u8] {
         match self {
-            Self::Entry(b) | Self::Op(b) => b,
+            Self::Entry(b) | Self::Op(b) | Self::Ballot(b) => b,
         }
     }
 
@@ -94,6 +97,18 @@ pub enum ClientMsg {
         space: SpaceId,
         /// The chunk id.
         id: [u8; 32],
+    },
+    /// Casts (or replaces) this member's ballot in a poll of `space`; the relay
+    /// appends it to the log without the voter ([`RelayMsg::BallotAck`]).
+    CastBallot {
+        /// The space.
+        space: SpaceId,
+        /// The poll.
+        poll: ItemId,
+        /// The space key the body is sealed under.
+        key: KeyId,
+        /// The sealed [`crate::ballot::BallotBody`].
+        sealed: Vec<u8>,
     },
 }
 
@@ -198,6 +213,11 @@ pub enum RelayMsg {
     Missing {
         /// Their ids.
         ids: Vec<[u8; 32]>,
+    },
+    /// A ballot is in the log at `seq`.
+    BallotAck {
+        /// Its place in the space's log.
+        seq: u64,
     },
     /// One encrypted file chunk.
     Chunk {

@@ -174,6 +174,40 @@ async fn handle_request(
             write_frame(send, &RelayMsg::Ok, max).await?;
             Ok(())
         }
+        ClientMsg::CastBallot {
+            space,
+            poll,
+            key,
+            sealed,
+        } => {
+            if sealed.len() > bastide_proto::ballot::MAX_SEALED {
+                return Err(RequestError::Refused(
+                    ErrorCode::BadRequest,
+                    "ballot too large".into(),
+                ));
+            }
+            let ballot = Append::Ballot {
+                device: session.device,
+                space,
+                poll,
+                key,
+                sealed,
+            };
+            let verdict = session.shared.store.append(vec![ballot]).await?.pop();
+            match verdict {
+                Some(PushResult::Stored { seq, .. }) => {
+                    write_frame(send, &RelayMsg::BallotAck { seq }, max).await?;
+                    Ok(())
+                }
+                Some(PushResult::Refused { reason, .. }) => {
+                    Err(RequestError::Refused(ErrorCode::Forbidden, reason))
+                }
+                None => Err(RequestError::Refused(
+                    ErrorCode::Internal,
+                    "no verdict for the ballot".into(),
+                )),
+            }
+        }
         ClientMsg::GetChunk { space, id } => {
             check_member(session, &space).await?;
             let found = session
@@ -244,6 +278,11 @@ async fn push(session: &Session, records: Vec<Record>) -> Result<Vec<PushResult>
                     Ok(()) => Ok(Append::Entry { entry, record }),
                 },
             },
+            // Ballots reach the log only through CastBallot, which strips the voter.
+            Record::Ballot(_) => Err(refused(
+                Refusal::NotAllowed,
+                "ballots are cast with CastBallot, not pushed".into(),
+            )),
             Record::Op(ref bytes) => match Op::from_bytes(bytes) {
                 Err(error) => Err(refused(Refusal::Malformed, error.to_string())),
                 Ok(op) => match op.verify() {

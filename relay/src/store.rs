@@ -14,9 +14,10 @@ use std::str::FromStr;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use bastide_proto::ballot::BallotRecord;
 use bastide_proto::membership::{Membership, Op, OpBody};
 use bastide_proto::wire::{LogEntry, PushResult, Record, Refusal};
-use bastide_proto::{Entry, OpId, SpaceId};
+use bastide_proto::{DeviceId, Entry, ItemId, KeyId, OpId, SpaceId};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -37,6 +38,9 @@ pub enum StoreError {
     /// The writer task is gone (the relay is shutting down).
     #[error("relay store is shutting down")]
     Closed,
+    /// The ballot secret cannot be read or made.
+    #[error("relay ballot secret: {0}")]
+    Secret(#[source] std::io::Error),
 }
 
 /// How many pushes one group commit takes at most. Bounded so that a flood of pushes
@@ -69,6 +73,19 @@ pub(crate) enum Append {
         /// As pushed.
         record: Record,
     },
+    /// A ballot cast by `device`: the writer makes its record (without the device).
+    Ballot {
+        /// The voting device.
+        device: DeviceId,
+        /// The space.
+        space: SpaceId,
+        /// The poll.
+        poll: ItemId,
+        /// The key the body is sealed under.
+        key: KeyId,
+        /// The sealed body.
+        sealed: Vec<u8>,
+    },
 }
 
 impl Append {
@@ -76,12 +93,7 @@ impl Append {
         match self {
             Self::Entry { entry, .. } => entry.header.space,
             Self::Op { op, .. } => op.space(),
-        }
-    }
-
-    fn record(&self) -> &Record {
-        match self {
-            Self::Entry { record, .. } | Self::Op { record, .. } => record,
+            Self::Ballot { space, .. } => *space,
         }
     }
 }
@@ -114,6 +126,43 @@ pub(crate) struct Store {
     memberships: Memberships,
 }
 
+/// The relay's own secret for naming voters in its `ballots` table: a keyed hash of
+/// the member, so the database alone (a backup) does not say who voted.
+#[derive(Clone)]
+struct BallotSecret([u8; 32]);
+
+impl BallotSecret {
+    /// Reads the secret in `dir`, or makes one.
+    fn load_or_create(dir: &Path) -> std::io::Result<Self> {
+        let path = dir.join("ballot.key");
+        match std::fs::read(&path) {
+            Ok(bytes) => bytes
+                .try_into()
+                .map(Self)
+                .map_err(|_| std::io::Error::other(format!("{} is not 32 bytes", path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let secret: [u8; 32] = bastide_proto::random_bytes();
+                let mut options = std::fs::OpenOptions::new();
+                options.write(true).create_new(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                std::io::Write::write_all(&mut options.open(&path)?, &secret)?;
+                Ok(Self(secret))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The voter's name in the `ballots` table.
+    fn voter(&self, space: SpaceId, poll: ItemId, member: bastide_proto::MemberId) -> [u8; 32] {
+        let mut hasher = blake3::Hasher::new_keyed(&self.0);
+        hasher.update(space.as_bytes());
+        hasher.update(poll.as_bytes());
+        hasher.update(member.as_bytes());
+        *hasher.finalize().as_bytes()
+    }
+}
+
 impl Store {
     /// Opens (creating if needed) the store in `dir`, and starts its writer task.
     pub(crate) async fn open(dir: &Path) -> Result<(Self, tokio::task::JoinHandle<()>), StoreError> {
@@ -131,6 +180,7 @@ impl Store {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
+        let secret = BallotSecret::load_or_create(dir).map_err(StoreError::Secret)?;
         // Subscribers that fall further behind than this re-read from the database.
         let (appended, _) = broadcast::channel(4096);
         let (writer, jobs) = mpsc::channel(1024);
@@ -140,6 +190,7 @@ impl Store {
             jobs,
             appended.clone(),
             memberships.clone(),
+            secret,
         ));
         Ok((
             Self {
@@ -197,10 +248,10 @@ impl Store {
             .into_iter()
             .map(|(seq, kind, bytes)| LogEntry {
                 seq: u64::try_from(seq).unwrap_or(0),
-                record: if kind == KIND_OP {
-                    Record::Op(bytes)
-                } else {
-                    Record::Entry(bytes)
+                record: match kind {
+                    KIND_OP => Record::Op(bytes),
+                    KIND_BALLOT => Record::Ballot(bytes),
+                    _ => Record::Entry(bytes),
                 },
             })
             .collect())
@@ -227,6 +278,7 @@ impl Store {
 
 const KIND_ENTRY: i64 = 0;
 const KIND_OP: i64 = 1;
+const KIND_BALLOT: i64 = 2;
 
 fn read_cache(cache: &Memberships, space: &SpaceId) -> Option<Arc<SpaceMembers>> {
     cache
@@ -268,13 +320,14 @@ async fn write_loop(
     mut jobs: mpsc::Receiver<PushJob>,
     appended: broadcast::Sender<Appended>,
     memberships: Memberships,
+    secret: BallotSecret,
 ) {
     // The last sequence number per space, loaded on first use.
     let mut heads: HashMap<SpaceId, u64> = HashMap::new();
     let mut batch = Vec::with_capacity(MAX_GROUP);
     while jobs.recv_many(&mut batch, MAX_GROUP).await > 0 {
         let saved = heads.clone();
-        match commit_group(&pool, &mut heads, &memberships, &batch).await {
+        match commit_group(&pool, &mut heads, &memberships, &secret, &batch).await {
             Ok((results, fresh, members)) => {
                 {
                     let mut cache = memberships.write().unwrap_or_else(|e| e.into_inner());
@@ -312,6 +365,7 @@ async fn commit_group(
     pool: &SqlitePool,
     heads: &mut HashMap<SpaceId, u64>,
     memberships: &Memberships,
+    secret: &BallotSecret,
     batch: &[PushJob],
 ) -> Result<GroupOutcome, sqlx::Error> {
     let mut tx = pool.begin().await?;
@@ -324,19 +378,6 @@ async fn commit_group(
         let mut verdicts = Vec::with_capacity(job.entries.len());
         for append in &job.entries {
             let space = append.space();
-            let record = append.record();
-            let id = record.id();
-            let existing: Option<(i64,)> = sqlx::query_as("SELECT seq FROM entries WHERE id = ?")
-                .bind(id.0.as_slice())
-                .fetch_optional(&mut *tx)
-                .await?;
-            if let Some((seq,)) = existing {
-                verdicts.push(PushResult::Stored {
-                    id,
-                    seq: u64::try_from(seq).unwrap_or(0),
-                });
-                continue;
-            }
             let current = match members.get(&space) {
                 Some(m) => Some(m.clone()),
                 None => match read_cache(memberships, &space) {
@@ -344,16 +385,97 @@ async fn commit_group(
                     None => load_members(&mut tx, &space).await?.map(Arc::new),
                 },
             };
-            let judged = match append {
-                Append::Entry { entry, .. } => judge_entry(current.as_deref(), entry),
-                Append::Op { op, .. } => judge_op(current.as_deref(), op, now),
-            };
-            let changed = match judged {
-                Ok(changed) => changed,
-                Err((refusal, reason)) => {
-                    tracing::info!(%space, record = %id, %reason, "record refused");
-                    verdicts.push(PushResult::Refused { id, refusal, reason });
-                    continue;
+            let (record, author, kind, changed, ballot) = match append {
+                Append::Ballot {
+                    device,
+                    poll,
+                    key,
+                    sealed,
+                    ..
+                } => {
+                    let judged = judge_ballot(current.as_deref(), device, *key)
+                        .map(|member| secret.voter(space, *poll, member));
+                    let voter = match judged {
+                        Ok(voter) => voter,
+                        Err((refusal, reason)) => {
+                            let id = bastide_proto::EntryId::of(sealed);
+                            verdicts.push(PushResult::Refused { id, refusal, reason });
+                            continue;
+                        }
+                    };
+                    let previous: Option<(i64, Vec<u8>)> = sqlx::query_as(
+                        "SELECT seq, sealed_hash FROM ballots WHERE space = ? AND poll = ? AND voter = ?",
+                    )
+                    .bind(space.0.as_slice())
+                    .bind(poll.0.as_slice())
+                    .bind(voter.as_slice())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let sealed_hash = *blake3::hash(sealed).as_bytes();
+                    let replaces = match previous {
+                        // The same ballot sent again (a retry): already stored.
+                        Some((seq, hash)) if hash == sealed_hash => {
+                            let seq = u64::try_from(seq).unwrap_or(0);
+                            let id = bastide_proto::EntryId::of(sealed);
+                            verdicts.push(PushResult::Stored { id, seq });
+                            continue;
+                        }
+                        Some((seq, _)) => u64::try_from(seq).unwrap_or(0),
+                        None => 0,
+                    };
+                    let record = Record::Ballot(
+                        BallotRecord {
+                            poll: *poll,
+                            key: *key,
+                            replaces,
+                            sealed: sealed.clone(),
+                        }
+                        .to_bytes(),
+                    );
+                    // Ballots are stored without their voter: no author.
+                    (
+                        record,
+                        Vec::new(),
+                        KIND_BALLOT,
+                        None,
+                        Some((*poll, voter, sealed_hash)),
+                    )
+                }
+                Append::Entry { entry, record } => {
+                    if let Some(seq) = stored_seq(&mut tx, record).await? {
+                        verdicts.push(PushResult::Stored { id: record.id(), seq });
+                        continue;
+                    }
+                    match judge_entry(current.as_deref(), entry) {
+                        Ok(changed) => (
+                            record.clone(),
+                            entry.header.author.0.to_vec(),
+                            KIND_ENTRY,
+                            changed,
+                            None,
+                        ),
+                        Err((refusal, reason)) => {
+                            let id = record.id();
+                            tracing::info!(%space, record = %id, %reason, "record refused");
+                            verdicts.push(PushResult::Refused { id, refusal, reason });
+                            continue;
+                        }
+                    }
+                }
+                Append::Op { op, record } => {
+                    if let Some(seq) = stored_seq(&mut tx, record).await? {
+                        verdicts.push(PushResult::Stored { id: record.id(), seq });
+                        continue;
+                    }
+                    match judge_op(current.as_deref(), op, now) {
+                        Ok(changed) => (record.clone(), op.author().0.to_vec(), KIND_OP, changed, None),
+                        Err((refusal, reason)) => {
+                            let id = record.id();
+                            tracing::info!(%space, record = %id, %reason, "record refused");
+                            verdicts.push(PushResult::Refused { id, refusal, reason });
+                            continue;
+                        }
+                    }
                 }
             };
             if current.is_none() {
@@ -375,21 +497,32 @@ async fn commit_group(
                 }
             };
             let seq = head + 1;
-            let (kind, author) = match append {
-                Append::Entry { entry, .. } => (KIND_ENTRY, entry.header.author),
-                Append::Op { op, .. } => (KIND_OP, op.author()),
-            };
+            let id = record.id();
             sqlx::query(
                 "INSERT INTO entries (space, seq, id, author, bytes, kind) VALUES (?, ?, ?, ?, ?, ?)",
             )
             .bind(space.0.as_slice())
             .bind(i64::try_from(seq).unwrap_or(i64::MAX))
             .bind(id.0.as_slice())
-            .bind(author.0.as_slice())
+            .bind(author.as_slice())
             .bind(record.bytes())
             .bind(kind)
             .execute(&mut *tx)
             .await?;
+            if let Some((poll, voter, sealed_hash)) = ballot {
+                sqlx::query(
+                    "INSERT INTO ballots (space, poll, voter, seq, sealed_hash) VALUES (?, ?, ?, ?, ?)
+                     ON CONFLICT(space, poll, voter) DO UPDATE SET seq = excluded.seq,
+                       sealed_hash = excluded.sealed_hash",
+                )
+                .bind(space.0.as_slice())
+                .bind(poll.0.as_slice())
+                .bind(voter.as_slice())
+                .bind(i64::try_from(seq).unwrap_or(i64::MAX))
+                .bind(sealed_hash.as_slice())
+                .execute(&mut *tx)
+                .await?;
+            }
             heads.insert(space, seq);
             if let Some(changed) = changed {
                 members.insert(space, Arc::new(changed));
@@ -397,16 +530,48 @@ async fn commit_group(
             verdicts.push(PushResult::Stored { id, seq });
             fresh.push(Appended {
                 space,
-                entry: LogEntry {
-                    seq,
-                    record: record.clone(),
-                },
+                entry: LogEntry { seq, record },
             });
         }
         results.push(verdicts);
     }
     tx.commit().await?;
     Ok((results, fresh, members))
+}
+
+/// The sequence number of a record stored already (pushed again after a lost
+/// acknowledgement).
+async fn stored_seq(tx: &mut sqlx::SqliteConnection, record: &Record) -> Result<Option<u64>, sqlx::Error> {
+    let existing: Option<(i64,)> = sqlx::query_as("SELECT seq FROM entries WHERE id = ?")
+        .bind(record.id().0.as_slice())
+        .fetch_optional(&mut *tx)
+        .await?;
+    Ok(existing.map(|(seq,)| u64::try_from(seq).unwrap_or(0)))
+}
+
+/// A ballot is stored if its device belongs to a member of the space now (any role:
+/// readers vote), sealed under a key of the space. Returns the voting member.
+fn judge_ballot(
+    members: Option<&SpaceMembers>,
+    device: &DeviceId,
+    key: KeyId,
+) -> Result<bastide_proto::MemberId, (Refusal, String)> {
+    let Some(members) = members else {
+        return Err((Refusal::UnknownSpace, "no such space".into()));
+    };
+    if members.state.role_of(device).is_none() {
+        return Err((Refusal::NotMember, "voter is not a member".into()));
+    }
+    let Some((member, _)) = members.state.member_of(device) else {
+        return Err((Refusal::NotMember, "voter is not a member".into()));
+    };
+    if !members.state.keys().contains(&key) {
+        return Err((
+            Refusal::Membership(bastide_proto::membership::Rejection::UnknownKey),
+            format!("ballot sealed under unknown key {key}"),
+        ));
+    }
+    Ok(member)
 }
 
 type Judgement = Result<Option<SpaceMembers>, (Refusal, String)>;

@@ -2,7 +2,8 @@
 //! each, errors as `{code, message}` like every command.
 
 use bastide_core::{
-    Booking, BookingInput, MealMonth, Resource, ResourceInput, Site, SiteInput, Slot, SlotFilter,
+    Booking, BookingInput, MealMonth, Poll, PollInput, PollResults, Resource, ResourceInput, Site, SiteInput,
+    Slot, SlotFilter,
 };
 use tauri::State;
 use tracing::instrument;
@@ -211,4 +212,51 @@ pub(crate) async fn export_meals(
         )
         .await?;
     Ok(())
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn list_polls(state: State<'_, AppState>, space: String) -> Result<Vec<Poll>> {
+    Ok(state.profile.polls(space_id(&space)?).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn create_poll(state: State<'_, AppState>, space: String, poll: PollInput) -> Result<Poll> {
+    Ok(state.profile.create_poll(space_id(&space)?, poll).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn close_poll(state: State<'_, AppState>, space: String, id: String) -> Result<Poll> {
+    Ok(state.profile.close_poll(space_id(&space)?, item_id(&id)?).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn poll_results(
+    state: State<'_, AppState>,
+    space: String,
+    id: String,
+) -> Result<PollResults> {
+    Ok(state
+        .profile
+        .poll_results(space_id(&space)?, item_id(&id)?)
+        .await?)
+}
+
+/// The vote itself is not logged: `choices` and `text` are skipped.
+#[tauri::command]
+#[instrument(skip(state, choices, text), err(level = "info", Debug))]
+pub(crate) async fn vote(
+    state: State<'_, AppState>,
+    space: String,
+    id: String,
+    choices: Vec<u16>,
+    text: String,
+) -> Result<PollResults> {
+    Ok(state
+        .profile
+        .vote(space_id(&space)?, item_id(&id)?, choices, &text)
+        .await?)
 }

@@ -133,6 +133,11 @@ pub fn run() {
             daily::meal_month,
             daily::set_meal_count,
             daily::export_meals,
+            daily::list_polls,
+            daily::create_poll,
+            daily::close_poll,
+            daily::poll_results,
+            daily::vote,
         ])
         .run(tauri::generate_context!());
     if let Err(error) = result {
@@ -201,8 +206,8 @@ async fn forward_changes(app: AppHandle, profile: Arc<Profile>) {
         }
         if changed.remote {
             for item in changed.items.into_iter().filter(|i| i.author != me) {
-                if worth_notifying(&profile, changed.space, &item).await {
-                    notify(item);
+                if let Some((summary, body)) = worth_notifying(&profile, changed.space, &item).await {
+                    notify(summary, body);
                 }
             }
         }
@@ -226,36 +231,68 @@ async fn forward_members(app: AppHandle, profile: Arc<Profile>) {
     }
 }
 
-/// Forum posts notify only in followed topics or when they mention this person;
-/// everything else another member changes does.
+/// What another member's change says on the desktop, if anything: forum posts only in
+/// followed topics or when they mention this person; bookings when they collide with
+/// one of this person's (or one of theirs is now in conflict); new polls; not every
+/// meal count or ballot.
 async fn worth_notifying(
     profile: &Profile,
     space: bastide_core::SpaceId,
     item: &bastide_core::ChangedItem,
-) -> bool {
+) -> Option<(&'static str, String)> {
+    use bastide_core::{bookings, cantine, directory, documents, forum, polls};
+    let verb = if item.created { "a ajouté" } else { "a modifié" };
+    let generic = format!("{} {verb} « {} »", item.by, item.title);
     match item.kind.as_str() {
-        bastide_core::forum::POST => match profile.forum_post(space, item.id).await {
-            Ok(post) if post.mentions_me => true,
-            Ok(post) => match post.topic.parse() {
+        forum::POST => {
+            let post = profile.forum_post(space, item.id).await.ok()?;
+            let followed = match post.topic.parse() {
                 Ok(topic) => profile.topic(space, topic).await.is_ok_and(|t| t.followed),
                 Err(_) => false,
-            },
-            Err(_) => false,
-        },
-        bastide_core::forum::TOPIC => false,
-        _ => true,
+            };
+            (post.mentions_me || followed).then_some(("Forum", generic))
+        }
+        bookings::BOOKING => booking_conflict(profile, space, item)
+            .await
+            .map(|body| ("Réservations", body)),
+        polls::KIND => item.created.then_some(("Sondages", generic)),
+        forum::TOPIC | bookings::RESOURCE | cantine::SITE | cantine::MONTH | polls::BALLOT => None,
+        directory::KIND => Some(("Annuaire", generic)),
+        documents::KIND => Some(("Documents", generic)),
+        _ => Some(("Agenda", generic)),
     }
 }
 
-/// A desktop notification for another member's change.
-fn notify(item: bastide_core::ChangedItem) {
-    let verb = if item.created { "a ajouté" } else { "a modifié" };
-    let body = format!("{} {verb} « {} »", item.by, item.title);
-    let summary = match item.kind.as_str() {
-        bastide_core::directory::KIND => "Annuaire",
-        bastide_core::forum::POST | bastide_core::forum::TOPIC => "Forum",
-        _ => "Agenda",
+/// When a booking that arrived collides with one of this person's, or makes one of
+/// theirs the later in conflict: what to say.
+async fn booking_conflict(
+    profile: &Profile,
+    space: bastide_core::SpaceId,
+    item: &bastide_core::ChangedItem,
+) -> Option<String> {
+    let booking = profile.booking(space, item.id).await.ok()?;
+    let filter = bastide_core::SlotFilter {
+        resource: Some(booking.fields.resource.clone()),
+        ..Default::default()
     };
+    let slots = profile.booking_slots(space, &filter).await.ok()?;
+    let id = item.id.to_string();
+    let mine: std::collections::HashSet<&str> =
+        slots.iter().filter(|s| s.mine).map(|s| s.id.as_str()).collect();
+    let hit = slots.iter().find(|s| {
+        s.status == "conflict"
+            && ((s.id == id && s.conflicts_with.iter().any(|w| mine.contains(w.as_str())))
+                || (s.mine && s.conflicts_with.contains(&id)))
+    })?;
+    let day = hit.start.get(..10).unwrap_or(&hit.start);
+    Some(format!(
+        "Conflit de réservation : « {} » le {day}, déjà réservé. Le gestionnaire de la ressource tranchera.",
+        hit.resource_name
+    ))
+}
+
+/// A desktop notification.
+fn notify(summary: &'static str, body: String) {
     // Showing talks to the session bus synchronously: keep it off the async threads.
     tauri::async_runtime::spawn_blocking(move || {
         if let Err(error) = notify_rust::Notification::new()

@@ -246,10 +246,10 @@ pub async fn relay_records(relay: &TestRelay) -> anyhow::Result<Vec<(u64, bastid
     Ok(rows
         .into_iter()
         .map(|(seq, kind, bytes)| {
-            let record = if kind == 1 {
-                Record::Op(bytes)
-            } else {
-                Record::Entry(bytes)
+            let record = match kind {
+                1 => Record::Op(bytes),
+                2 => Record::Ballot(bytes),
+                _ => Record::Entry(bytes),
             };
             (u64::try_from(seq).unwrap_or(0), record)
         })

@@ -382,7 +382,7 @@ async fn sqlx_entries(relay: &TestRelay) -> anyhow::Result<Vec<(u64, Vec<u8>)>> 
         .into_iter()
         .filter_map(|(seq, record)| match record {
             Record::Entry(bytes) => Some((seq, bytes)),
-            Record::Op(_) => None,
+            Record::Op(_) | Record::Ballot(_) => None,
         })
         .collect())
 }

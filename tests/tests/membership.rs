@@ -357,7 +357,7 @@ async fn a_removed_member_cannot_push_and_cannot_decrypt_what_follows() -> anyho
         .into_iter()
         .filter_map(|(_, r)| match r {
             Record::Entry(bytes) => Entry::from_bytes(&bytes).ok(),
-            Record::Op(_) => None,
+            Record::Op(_) | Record::Ballot(_) => None,
         })
         .filter(|e| e.header.key == current)
         .collect();
@@ -442,7 +442,7 @@ async fn forgeries_replays_and_strangers_are_refused_by_the_relay() -> anyhow::R
         .iter()
         .find_map(|(_, r)| match r {
             Record::Entry(bytes) => Some(bytes.clone()),
-            Record::Op(_) => None,
+            Record::Op(_) | Record::Ballot(_) => None,
         })
         .ok_or_else(|| anyhow::anyhow!("Alice's entry is stored"))?;
     let mut tampered = stored_entry.clone();
@@ -747,7 +747,7 @@ async fn changes_sealed_under_a_rejected_key_are_not_lost() -> anyhow::Result<()
         .into_iter()
         .filter_map(|(_, r)| match r {
             Record::Entry(bytes) => Entry::from_bytes(&bytes).ok(),
-            Record::Op(_) => None,
+            Record::Op(_) | Record::Ballot(_) => None,
         })
         .collect();
     let first_key = state.keys()[0];
