@@ -588,3 +588,429 @@ pub(crate) async fn poll(profile: &Profile, space: Option<&str>, command: PollCo
     }
     Ok(())
 }
+
+#[derive(Subcommand)]
+pub(crate) enum TeamCommand {
+    /// Adds a team; prints its id.
+    Add {
+        /// Its name.
+        name: String,
+        /// A person (repeat).
+        #[arg(long = "person")]
+        people: Vec<String>,
+        /// A shift (repeat; default: Matin, Après-midi).
+        #[arg(long = "shift")]
+        shifts: Vec<String>,
+    },
+    /// Lists the teams.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum RotaCommand {
+    /// Puts a person on a shift on a day (or off it with --off).
+    Set {
+        /// The team (id or name).
+        team: String,
+        /// The day, YYYY-MM-DD.
+        date: String,
+        /// The person.
+        person: String,
+        /// The shift.
+        shift: String,
+        /// Take the person off the shift.
+        #[arg(long)]
+        off: bool,
+    },
+    /// Shows the week holding a day.
+    Show {
+        /// The team (id or name).
+        team: String,
+        /// A day of the week, YYYY-MM-DD.
+        date: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Makes the week holding a day like the week before.
+    Copy {
+        /// The team (id or name).
+        team: String,
+        /// A day of the week to fill, YYYY-MM-DD.
+        date: String,
+    },
+    /// Writes the week holding a day as CSV.
+    Export {
+        /// The team (id or name).
+        team: String,
+        /// A day of the week, YYYY-MM-DD.
+        date: String,
+        /// Where to write it.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum RosterCommand {
+    /// Adds an on-call roster; prints its id.
+    Add {
+        /// Its name.
+        name: String,
+    },
+    /// Sets who is on call from START to END.
+    Slot {
+        /// The roster's id.
+        roster: String,
+        /// Start, RFC 3339.
+        #[arg(long)]
+        start: String,
+        /// End, RFC 3339.
+        #[arg(long)]
+        end: String,
+        /// The member on call (id or name).
+        member: String,
+    },
+    /// Asks another member to take a slot this member holds; prints the swap's id.
+    Swap {
+        /// The roster's id.
+        roster: String,
+        /// The slot's start, RFC 3339.
+        slot: String,
+        /// The member asked (id or name).
+        to: String,
+    },
+    /// Accepts a swap asked of this member.
+    Accept {
+        /// The roster's id.
+        roster: String,
+        /// The swap's id.
+        swap: String,
+    },
+    /// Refuses a swap asked of this member (or withdraws one this member asked).
+    Refuse {
+        /// The roster's id.
+        roster: String,
+        /// The swap's id.
+        swap: String,
+    },
+    /// Shows the rosters, with who is on call now.
+    Show {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum BoardCommand {
+    /// Posts an announcement; prints its id.
+    Add {
+        /// Its title.
+        title: String,
+        /// job, housing, equipment or other.
+        #[arg(long, default_value = "other")]
+        category: String,
+        /// Commune.
+        #[arg(long, default_value = "")]
+        commune: String,
+        /// The text.
+        #[arg(long, default_value = "")]
+        text: String,
+        /// How to answer.
+        #[arg(long, default_value = "")]
+        contact: String,
+        /// From (YYYY-MM-DD).
+        #[arg(long, default_value = "")]
+        from: String,
+        /// Until (YYYY-MM-DD).
+        #[arg(long, default_value = "")]
+        until: String,
+        /// Leaves the board after this day (YYYY-MM-DD; default in 30 days).
+        #[arg(long, default_value = "")]
+        expires: String,
+    },
+    /// Closes an announcement.
+    Close {
+        /// Its id.
+        id: String,
+    },
+    /// Renews an announcement.
+    Renew {
+        /// Its id.
+        id: String,
+        /// For how many days.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+    },
+    /// Lists announcements (open ones unless --all).
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Only this category.
+        #[arg(long)]
+        category: Option<String>,
+        /// Only this commune.
+        #[arg(long)]
+        commune: Option<String>,
+        /// Closed and expired ones too.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+/// A team given by id or by name.
+async fn find_team(profile: &Profile, space: SpaceId, given: &str) -> anyhow::Result<ItemId> {
+    if let Ok(id) = given.trim().parse::<ItemId>() {
+        return Ok(id);
+    }
+    let teams = profile.teams(space).await?;
+    match teams
+        .iter()
+        .filter(|t| t.fields.name == given.trim())
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [one] => Ok(one.id.parse()?),
+        [] => bail!("no team named {given:?}"),
+        _ => bail!("several teams are named {given:?}: give its id"),
+    }
+}
+
+/// A member given by id or by name.
+async fn find_member(
+    profile: &Profile,
+    space: SpaceId,
+    given: &str,
+) -> anyhow::Result<bastide_core::MemberId> {
+    if let Ok(id) = given.trim().parse() {
+        return Ok(id);
+    }
+    let members = profile.members(space).await?;
+    match members
+        .iter()
+        .filter(|m| !m.removed && m.name == given.trim())
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [one] => Ok(one.id.parse()?),
+        [] => bail!("no member named {given:?}"),
+        _ => bail!("several members are named {given:?}: give their id"),
+    }
+}
+
+fn print_week(week: &bastide_core::RotaWeek) {
+    println!("{}  semaine du {}", week.team_name, week.monday);
+    for person in &week.people {
+        let days: Vec<String> = week
+            .days
+            .iter()
+            .map(|d| {
+                week.cells
+                    .get(&format!("{d}|{person}"))
+                    .map(|s| s.join("+"))
+                    .unwrap_or_else(|| "-".into())
+            })
+            .collect();
+        println!("  {person:<16} {}", days.join("  "));
+    }
+}
+
+pub(crate) async fn team(profile: &Profile, space: Option<&str>, command: TeamCommand) -> anyhow::Result<()> {
+    let space = profile.resolve_space(space).await?;
+    match command {
+        TeamCommand::Add { name, people, shifts } => {
+            let team = profile
+                .add_team(space, bastide_core::TeamInput { name, people, shifts })
+                .await?;
+            println!("{}", team.id);
+        }
+        TeamCommand::List { json } => {
+            let teams = profile.teams(space).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&teams)?);
+            } else {
+                for t in teams {
+                    println!("{}  {}  ({})", t.id, t.fields.name, t.fields.people.join(", "));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn rota(profile: &Profile, space: Option<&str>, command: RotaCommand) -> anyhow::Result<()> {
+    let space = profile.resolve_space(space).await?;
+    match command {
+        RotaCommand::Set {
+            team,
+            date,
+            person,
+            shift,
+            off,
+        } => {
+            let team = find_team(profile, space, &team).await?;
+            profile
+                .set_rota(space, team, &date, &person, &shift, !off)
+                .await?;
+        }
+        RotaCommand::Show { team, date, json } => {
+            let team = find_team(profile, space, &team).await?;
+            let week = profile.rota_week(space, team, &date).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&week)?);
+            } else {
+                print_week(&week);
+            }
+        }
+        RotaCommand::Copy { team, date } => {
+            let team = find_team(profile, space, &team).await?;
+            print_week(&profile.copy_previous_week(space, team, &date).await?);
+        }
+        RotaCommand::Export { team, date, out } => {
+            let team = find_team(profile, space, &team).await?;
+            profile
+                .export_rota(space, team, &date, &out)
+                .await
+                .with_context(|| format!("exporting to {}", out.display()))?;
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn roster(
+    profile: &Profile,
+    space: Option<&str>,
+    command: RosterCommand,
+) -> anyhow::Result<()> {
+    let space = profile.resolve_space(space).await?;
+    match command {
+        RosterCommand::Add { name } => println!("{}", profile.add_roster(space, &name).await?.id),
+        RosterCommand::Slot {
+            roster,
+            start,
+            end,
+            member,
+        } => {
+            let member = find_member(profile, space, &member).await?;
+            profile
+                .set_roster_slot(space, roster.parse()?, &start, &end, member)
+                .await?;
+        }
+        RosterCommand::Swap { roster, slot, to } => {
+            let to = find_member(profile, space, &to).await?;
+            let updated = profile.request_swap(space, roster.parse()?, &slot, to).await?;
+            let swap = updated.swaps.last().context("the new swap is listed")?;
+            println!("{}", swap.id);
+        }
+        RosterCommand::Accept { roster, swap } => {
+            profile.answer_swap(space, roster.parse()?, &swap, true).await?;
+        }
+        RosterCommand::Refuse { roster, swap } => {
+            profile.answer_swap(space, roster.parse()?, &swap, false).await?;
+        }
+        RosterCommand::Show { json } => {
+            let rosters = profile.rosters(space).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rosters)?);
+            } else {
+                for r in rosters {
+                    let now = r
+                        .now
+                        .as_ref()
+                        .map(|s| format!("de garde : {}", s.name))
+                        .unwrap_or_else(|| "personne de garde maintenant".into());
+                    println!("{}  {}  ({now})", r.id, r.name);
+                    for s in &r.slots {
+                        println!("    {} → {}  {}", s.start, s.end, s.name);
+                    }
+                    for s in r.swaps.iter().filter(|s| s.status == "requested") {
+                        println!(
+                            "    échange {} : {} → {} ({})",
+                            s.id, s.from_name, s.to_name, s.slot
+                        );
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn board(
+    profile: &Profile,
+    space: Option<&str>,
+    command: BoardCommand,
+) -> anyhow::Result<()> {
+    let space = profile.resolve_space(space).await?;
+    match command {
+        BoardCommand::Add {
+            title,
+            category,
+            commune,
+            text,
+            contact,
+            from,
+            until,
+            expires,
+        } => {
+            let input = bastide_core::AdInput {
+                category,
+                title,
+                description: text,
+                commune,
+                starts: from,
+                ends: until,
+                contact,
+                expires,
+            };
+            println!("{}", profile.add_ad(space, input).await?.id);
+        }
+        BoardCommand::Close { id } => {
+            profile.close_ad(space, id.parse()?).await?;
+        }
+        BoardCommand::Renew { id, days } => {
+            profile.renew_ad(space, id.parse()?, Some(days)).await?;
+        }
+        BoardCommand::List {
+            json,
+            category,
+            commune,
+            all,
+        } => {
+            let ads = profile
+                .ads(
+                    space,
+                    &bastide_core::AdFilter {
+                        category,
+                        commune,
+                        all,
+                    },
+                )
+                .await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&ads)?);
+            } else {
+                for a in ads {
+                    let state = if a.closed {
+                        "  (close)"
+                    } else if a.expired {
+                        "  (expirée)"
+                    } else {
+                        ""
+                    };
+                    println!(
+                        "{}  {:<9}  {}  {}  jusqu’au {}{state}",
+                        a.id, a.fields.category, a.fields.title, a.fields.commune, a.fields.expires
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -58,6 +58,18 @@ enum Command {
     /// Polls (sondages), anonymous or named.
     #[command(subcommand)]
     Poll(daily::PollCommand),
+    /// Teams for the weekly rota.
+    #[command(subcommand)]
+    Team(daily::TeamCommand),
+    /// The weekly rota of a team.
+    #[command(subcommand)]
+    Rota(daily::RotaCommand),
+    /// On-call rosters (tableaux de garde) and swaps.
+    #[command(subcommand)]
+    Roster(daily::RosterCommand),
+    /// The board (petites annonces): jobs, housing, equipment.
+    #[command(subcommand)]
+    Board(daily::BoardCommand),
     /// Searches events, cards and posts of every space (or of `--space`), offline;
     /// accents and case do not matter.
     Search {
@@ -642,6 +654,10 @@ async fn command(profile: &Profile, space: Option<&str>, command: Command) -> an
         Command::Booking(command) => daily::booking(profile, space, command).await?,
         Command::Cantine(command) => daily::cantine(profile, space, command).await?,
         Command::Poll(command) => daily::poll(profile, space, command).await?,
+        Command::Team(command) => daily::team(profile, space, command).await?,
+        Command::Rota(command) => daily::rota(profile, space, command).await?,
+        Command::Roster(command) => daily::roster(profile, space, command).await?,
+        Command::Board(command) => daily::board(profile, space, command).await?,
         Command::Search { query, json } => {
             let scope = match space {
                 Some(given) => Some(profile.resolve_space(Some(given)).await?),

@@ -746,3 +746,107 @@ async fn polls_through_the_command_line() {
     refused(a, &["poll", "vote", &poll, "Samedi"], "closed").await;
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotas_rosters_and_the_board_through_the_command_line() {
+    let (server, relay, _data) = relay().await;
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (a.path(), b.path());
+    ok(
+        a,
+        &[
+            "space",
+            "create",
+            "Réseau santé",
+            "--relay",
+            &relay,
+            "--name",
+            "Alice",
+        ],
+    )
+    .await;
+    let code = ok(a, &["space", "invite", "--role", "editor"]).await;
+    ok(b, &["space", "join", &code, "--name", "Bertrand"]).await;
+
+    let team = ok(
+        a,
+        &["team", "add", "Accueil", "--person", "Anne", "--person", "Bruno"],
+    )
+    .await;
+    assert_eq!(team.len(), 32);
+    ok(a, &["rota", "set", "Accueil", "2027-01-11", "Anne", "Matin"]).await;
+    ok(a, &["rota", "copy", &team, "2027-01-18"]).await;
+    let week = json(&ok(a, &["rota", "show", "Accueil", "2027-01-20", "--json"]).await);
+    assert_eq!(week["monday"], "2027-01-18");
+    assert_eq!(week["cells"]["2027-01-18|Anne"][0], "Matin");
+    let out = a.join("semaine.csv");
+    ok(
+        a,
+        &[
+            "rota",
+            "export",
+            &team,
+            "2027-01-18",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert!(std::fs::read_to_string(&out).unwrap().contains("Anne;Matin;"));
+
+    let roster = ok(a, &["roster", "add", "Garde infirmière"]).await;
+    ok(a, &["sync"]).await;
+    ok(b, &["sync"]).await;
+    ok(
+        a,
+        &[
+            "roster",
+            "slot",
+            &roster,
+            "--start",
+            "2027-01-15T19:00:00+01:00",
+            "--end",
+            "2027-01-16T07:00:00+01:00",
+            "Alice",
+        ],
+    )
+    .await;
+    let swap = ok(
+        a,
+        &["roster", "swap", &roster, "2027-01-15T19:00:00+01:00", "Bertrand"],
+    )
+    .await;
+    ok(a, &["sync"]).await;
+    ok(b, &["sync"]).await;
+    refused(a, &["roster", "accept", &roster, &swap], "only the member asked").await;
+    ok(b, &["roster", "accept", &roster, &swap]).await;
+    ok(b, &["sync"]).await;
+    ok(a, &["sync"]).await;
+    let shown = json(&ok(a, &["roster", "show", "--json"]).await);
+    assert_eq!(shown[0]["slots"][0]["name"], "Bertrand", "{shown}");
+    assert_eq!(shown[0]["swaps"][0]["status"], "accepted");
+
+    let ad = ok(
+        b,
+        &[
+            "board",
+            "add",
+            "Studio meublé",
+            "--category",
+            "housing",
+            "--commune",
+            "Figeac",
+        ],
+    )
+    .await;
+    refused(b, &["board", "add", "Vélo", "--category", "voiture"], "category").await;
+    ok(b, &["sync"]).await;
+    ok(a, &["sync"]).await;
+    let listed = json(&ok(a, &["board", "list", "--json", "--category", "housing"]).await);
+    assert_eq!(listed[0]["id"], ad.as_str());
+    assert_eq!(listed[0]["author"], "Bertrand");
+    ok(b, &["board", "close", &ad]).await;
+    let open = json(&ok(b, &["board", "list", "--json"]).await);
+    assert_eq!(open.as_array().map(Vec::len), Some(0));
+    server.shutdown().await;
+}

@@ -24,6 +24,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod agenda;
+pub mod board;
 pub mod bookings;
 pub mod cantine;
 pub mod device;
@@ -38,6 +39,7 @@ mod items;
 pub mod live;
 mod members;
 mod modules;
+pub mod planning;
 pub mod polls;
 mod profile;
 pub mod search;
@@ -45,6 +47,7 @@ mod store;
 pub mod sync;
 
 pub use agenda::{Event, EventInput};
+pub use board::{Ad, AdFilter, AdInput};
 pub use bookings::{Booking, BookingInput, Resource, ResourceInput, Slot, SlotFilter};
 pub use cantine::{ExportFormat, MealCell, MealDay, MealMonth, MealValue, Site, SiteInput};
 pub use directory::{Card, CardFilter, CardInput};
@@ -53,6 +56,7 @@ pub use error::{Code, Error};
 pub use files::FileRef;
 pub use forum::{Post, Quote, Topic};
 pub use members::{InvitationView, MemberView};
+pub use planning::{Roster, RosterSlot, RotaWeek, Swap, Team, TeamInput};
 pub use polls::{OptionResult, Poll, PollInput, PollResults};
 pub use profile::{
     BookingDecision, Changed, ChangedItem, HistoryEntry, OpOutcome, Profile, SpaceInfo, SyncReport,

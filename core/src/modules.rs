@@ -6,7 +6,7 @@ use bastide_proto::{ItemId, SpaceId};
 use sqlx::SqliteConnection;
 
 use crate::error::Error;
-use crate::{agenda, bookings, cantine, directory, documents, forum, polls, search};
+use crate::{agenda, board, bookings, cantine, directory, documents, forum, planning, polls, search};
 
 /// What a projection says of an item, for notifications and history.
 #[derive(Debug)]
@@ -148,6 +148,31 @@ pub(crate) async fn project(
                 updated_by: site.updated_by,
             })
         }
+        board::KIND => {
+            let author = first_author(conn, id).await?;
+            let ad = board::read(doc, space, id, &author);
+            board::project(conn, space, id, &ad).await?;
+            let f = &ad.fields;
+            let body = [f.description.as_str(), &f.commune, &f.contact].join("\n");
+            search::index(conn, space, id, kind, &f.title, &body).await?;
+            Some(Projected {
+                title: ad.fields.title,
+                updated_by: crate::fields::get_str(doc, "updated_by").unwrap_or_default(),
+            })
+        }
+        planning::TEAM | planning::ROSTER => {
+            let name = crate::fields::get_str(doc, "name").unwrap_or_default();
+            let deleted = crate::fields::get_bool(doc, "deleted").unwrap_or(false);
+            planning::project(conn, space, id, kind, &name, deleted).await?;
+            Some(Projected {
+                title: name,
+                updated_by: crate::fields::get_str(doc, "updated_by").unwrap_or_default(),
+            })
+        }
+        planning::WEEK => Some(Projected {
+            title: crate::fields::get_str(doc, "monday").unwrap_or_default(),
+            updated_by: crate::fields::get_str(doc, "updated_by").unwrap_or_default(),
+        }),
         polls::KIND => {
             let poll = polls::read(doc, space, id);
             polls::project(conn, space, id, &poll).await?;
@@ -200,6 +225,8 @@ pub(crate) async fn clear(conn: &mut SqliteConnection) -> Result<(), Error> {
     sqlx::query("DELETE FROM resources").execute(&mut *conn).await?;
     sqlx::query("DELETE FROM meal_counts").execute(&mut *conn).await?;
     sqlx::query("DELETE FROM polls").execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM board_ads").execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM planning").execute(&mut *conn).await?;
     sqlx::query("DELETE FROM cantine_sites")
         .execute(&mut *conn)
         .await?;

@@ -23,12 +23,14 @@ use crate::members::{self, KnownOp, SpaceMembers};
 use crate::modules;
 use crate::sync::{RelayConnection, SyncError};
 
+mod board;
 mod bookings;
 mod cantine;
 mod cards;
 mod documents;
 mod forum;
 mod membership;
+mod planning;
 mod polls;
 
 pub use bookings::BookingDecision;

@@ -2,8 +2,8 @@
 //! each, errors as `{code, message}` like every command.
 
 use bastide_core::{
-    Booking, BookingInput, MealMonth, Poll, PollInput, PollResults, Resource, ResourceInput, Site, SiteInput,
-    Slot, SlotFilter,
+    Ad, AdFilter, AdInput, Booking, BookingInput, MealMonth, MemberId, Poll, PollInput, PollResults,
+    Resource, ResourceInput, Roster, RotaWeek, Site, SiteInput, Slot, SlotFilter, Team, TeamInput,
 };
 use tauri::State;
 use tracing::instrument;
@@ -258,5 +258,203 @@ pub(crate) async fn vote(
     Ok(state
         .profile
         .vote(space_id(&space)?, item_id(&id)?, choices, &text)
+        .await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn list_teams(state: State<'_, AppState>, space: String) -> Result<Vec<Team>> {
+    Ok(state.profile.teams(space_id(&space)?).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn add_team(state: State<'_, AppState>, space: String, team: TeamInput) -> Result<Team> {
+    Ok(state.profile.add_team(space_id(&space)?, team).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn update_team(
+    state: State<'_, AppState>,
+    space: String,
+    id: String,
+    team: TeamInput,
+) -> Result<Team> {
+    Ok(state
+        .profile
+        .update_team(space_id(&space)?, item_id(&id)?, team)
+        .await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn rota_week(
+    state: State<'_, AppState>,
+    space: String,
+    team: String,
+    date: String,
+) -> Result<RotaWeek> {
+    Ok(state
+        .profile
+        .rota_week(space_id(&space)?, item_id(&team)?, &date)
+        .await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn set_rota(
+    state: State<'_, AppState>,
+    space: String,
+    team: String,
+    date: String,
+    person: String,
+    shift: String,
+    on: bool,
+) -> Result<RotaWeek> {
+    Ok(state
+        .profile
+        .set_rota(space_id(&space)?, item_id(&team)?, &date, &person, &shift, on)
+        .await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn copy_previous_week(
+    state: State<'_, AppState>,
+    space: String,
+    team: String,
+    date: String,
+) -> Result<RotaWeek> {
+    Ok(state
+        .profile
+        .copy_previous_week(space_id(&space)?, item_id(&team)?, &date)
+        .await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn export_rota(
+    state: State<'_, AppState>,
+    space: String,
+    team: String,
+    date: String,
+    out: String,
+) -> Result<()> {
+    state
+        .profile
+        .export_rota(
+            space_id(&space)?,
+            item_id(&team)?,
+            &date,
+            std::path::Path::new(&out),
+        )
+        .await?;
+    Ok(())
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn list_rosters(state: State<'_, AppState>, space: String) -> Result<Vec<Roster>> {
+    Ok(state.profile.rosters(space_id(&space)?).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn add_roster(state: State<'_, AppState>, space: String, name: String) -> Result<Roster> {
+    Ok(state.profile.add_roster(space_id(&space)?, &name).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn set_roster_slot(
+    state: State<'_, AppState>,
+    space: String,
+    roster: String,
+    start: String,
+    end: String,
+    member: String,
+) -> Result<Roster> {
+    let member: MemberId = member.parse()?;
+    Ok(state
+        .profile
+        .set_roster_slot(space_id(&space)?, item_id(&roster)?, &start, &end, member)
+        .await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn request_swap(
+    state: State<'_, AppState>,
+    space: String,
+    roster: String,
+    slot: String,
+    to: String,
+) -> Result<Roster> {
+    let to: MemberId = to.parse()?;
+    Ok(state
+        .profile
+        .request_swap(space_id(&space)?, item_id(&roster)?, &slot, to)
+        .await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn answer_swap(
+    state: State<'_, AppState>,
+    space: String,
+    roster: String,
+    swap: String,
+    accept: bool,
+) -> Result<Roster> {
+    Ok(state
+        .profile
+        .answer_swap(space_id(&space)?, item_id(&roster)?, &swap, accept)
+        .await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn list_ads(state: State<'_, AppState>, space: String, filter: AdFilter) -> Result<Vec<Ad>> {
+    Ok(state.profile.ads(space_id(&space)?, &filter).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn add_ad(state: State<'_, AppState>, space: String, ad: AdInput) -> Result<Ad> {
+    Ok(state.profile.add_ad(space_id(&space)?, ad).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn update_ad(
+    state: State<'_, AppState>,
+    space: String,
+    id: String,
+    ad: AdInput,
+) -> Result<Ad> {
+    Ok(state
+        .profile
+        .update_ad(space_id(&space)?, item_id(&id)?, ad)
+        .await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn close_ad(state: State<'_, AppState>, space: String, id: String) -> Result<Ad> {
+    Ok(state.profile.close_ad(space_id(&space)?, item_id(&id)?).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn renew_ad(
+    state: State<'_, AppState>,
+    space: String,
+    id: String,
+    days: Option<u32>,
+) -> Result<Ad> {
+    Ok(state
+        .profile
+        .renew_ad(space_id(&space)?, item_id(&id)?, days)
         .await?)
 }

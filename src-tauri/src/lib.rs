@@ -138,6 +138,23 @@ pub fn run() {
             daily::close_poll,
             daily::poll_results,
             daily::vote,
+            daily::list_teams,
+            daily::add_team,
+            daily::update_team,
+            daily::rota_week,
+            daily::set_rota,
+            daily::copy_previous_week,
+            daily::export_rota,
+            daily::list_rosters,
+            daily::add_roster,
+            daily::set_roster_slot,
+            daily::request_swap,
+            daily::answer_swap,
+            daily::list_ads,
+            daily::add_ad,
+            daily::update_ad,
+            daily::close_ad,
+            daily::renew_ad,
         ])
         .run(tauri::generate_context!());
     if let Err(error) = result {
@@ -240,7 +257,7 @@ async fn worth_notifying(
     space: bastide_core::SpaceId,
     item: &bastide_core::ChangedItem,
 ) -> Option<(&'static str, String)> {
-    use bastide_core::{bookings, cantine, directory, documents, forum, polls};
+    use bastide_core::{board, bookings, cantine, directory, documents, forum, planning, polls};
     let verb = if item.created { "a ajouté" } else { "a modifié" };
     let generic = format!("{} {verb} « {} »", item.by, item.title);
     match item.kind.as_str() {
@@ -256,7 +273,17 @@ async fn worth_notifying(
             .await
             .map(|body| ("Réservations", body)),
         polls::KIND => item.created.then_some(("Sondages", generic)),
-        forum::TOPIC | bookings::RESOURCE | cantine::SITE | cantine::MONTH | polls::BALLOT => None,
+        planning::ROSTER => roster_news(profile, space, item)
+            .await
+            .map(|body| ("Gardes", body)),
+        board::KIND => item.created.then_some(("Petites annonces", generic)),
+        forum::TOPIC
+        | bookings::RESOURCE
+        | cantine::SITE
+        | cantine::MONTH
+        | polls::BALLOT
+        | planning::TEAM
+        | planning::WEEK => None,
         directory::KIND => Some(("Annuaire", generic)),
         documents::KIND => Some(("Documents", generic)),
         _ => Some(("Agenda", generic)),
@@ -288,6 +315,57 @@ async fn booking_conflict(
     Some(format!(
         "Conflit de réservation : « {} » le {day}, déjà réservé. Le gestionnaire de la ressource tranchera.",
         hit.resource_name
+    ))
+}
+
+/// A roster changed: a swap asked of this person, or an answer to theirs.
+async fn roster_news(
+    profile: &Profile,
+    space: bastide_core::SpaceId,
+    item: &bastide_core::ChangedItem,
+) -> Option<String> {
+    let roster = profile.roster(space, item.id).await.ok()?;
+    let me = profile
+        .members(space)
+        .await
+        .ok()?
+        .into_iter()
+        .find(|m| m.is_me)?
+        .id;
+    // Each swap's news once per run of the app, not on every later change to the roster.
+    static TOLD: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+    let first_time = |id: &str, status: &str| {
+        let mut told = TOLD.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let key = (id.to_owned(), status.to_owned());
+        let new = !told.contains(&key);
+        if new {
+            told.push(key);
+        }
+        new
+    };
+    let asked = roster
+        .swaps
+        .iter()
+        .rev()
+        .find(|s| s.to == me && s.status == "requested" && first_time(&s.id, &s.status));
+    if let Some(swap) = asked {
+        let day = swap.slot.get(..10).unwrap_or(&swap.slot);
+        return Some(format!(
+            "{} vous demande de prendre sa garde du {day} ({})",
+            swap.from_name, roster.name
+        ));
+    }
+    let answered = roster.swaps.iter().rev().find(|s| {
+        s.from == me && (s.status == "accepted" || s.status == "refused") && first_time(&s.id, &s.status)
+    })?;
+    let verb = if answered.status == "accepted" {
+        "a accepté"
+    } else {
+        "a refusé"
+    };
+    Some(format!(
+        "{} {verb} votre demande d’échange ({})",
+        answered.to_name, roster.name
     ))
 }
 

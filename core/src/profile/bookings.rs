@@ -279,14 +279,7 @@ impl Profile {
         author: &[u8],
         resource: &Resource,
     ) -> Result<(), Error> {
-        let members = self.members_of(space).await?;
-        let me = self.device_id();
-        let mine = <[u8; 32]>::try_from(author)
-            .ok()
-            .map(DeviceId)
-            .and_then(|d| members.state.member_of(&d).map(|(m, _)| m))
-            .is_some_and(|m| members.state.member_of(&me).map(|(mm, _)| mm) == Some(m));
-        if mine {
+        if self.is_same_member(space, author).await? {
             return Ok(());
         }
         self.must_manage(space, resource).await

@@ -2,9 +2,8 @@
 //! to the relay as ballots, queued while offline.
 
 use bastide_proto::ballot::{BallotBody, BallotRecord};
-use bastide_proto::membership::Role;
 use bastide_proto::wire::ErrorCode;
-use bastide_proto::{DeviceId, ItemId, KeyId, SpaceId};
+use bastide_proto::{ItemId, KeyId, SpaceId};
 use time::OffsetDateTime;
 
 use super::Profile;
@@ -26,20 +25,8 @@ impl Profile {
 
     /// Closes a poll now. Its author or an admin.
     pub async fn close_poll(&self, space: SpaceId, id: ItemId) -> Result<Poll, Error> {
-        let (_, author) = self.poll_and_author(space, id).await?;
-        let members = self.members_of(space).await?;
-        let me = self.device_id();
-        let member = |d: &DeviceId| members.state.member_of(d).map(|(m, _)| m);
-        let is_author = <[u8; 32]>::try_from(author.as_slice())
-            .ok()
-            .map(DeviceId)
-            .and_then(|d| member(&d))
-            .is_some_and(|m| Some(m) == member(&me));
-        if !is_author && members.state.role_of(&me) != Some(Role::Admin) {
-            return Err(Error::NotAllowed(
-                "only the poll's author or an admin closes it".into(),
-            ));
-        }
+        self.poll(space, id).await?;
+        self.must_be_author_or_admin(space, id).await?;
         self.edit_item(space, id, polls::KIND, polls::write_close).await?;
         self.poll(space, id).await
     }
@@ -53,20 +40,10 @@ impl Profile {
 
     /// One poll.
     pub async fn poll(&self, space: SpaceId, id: ItemId) -> Result<Poll, Error> {
-        Ok(self.poll_and_author(space, id).await?.0)
-    }
-
-    async fn poll_and_author(&self, space: SpaceId, id: ItemId) -> Result<(Poll, Vec<u8>), Error> {
         let mut conn = self.pool.acquire().await?;
-        let poll = polls::get(&mut conn, space, id)
+        polls::get(&mut conn, space, id)
             .await?
-            .ok_or_else(|| Error::ItemNotFound(id.to_string()))?;
-        let author: Option<(Vec<u8>,)> =
-            sqlx::query_as("SELECT author FROM item_history WHERE item = ? ORDER BY ord LIMIT 1")
-                .bind(id.0.as_slice())
-                .fetch_optional(&mut *conn)
-                .await?;
-        Ok((poll, author.map(|(a,)| a).unwrap_or_default()))
+            .ok_or_else(|| Error::ItemNotFound(id.to_string()))
     }
 
     /// Votes (or changes this member's vote) in a poll: `choices` are option indexes
