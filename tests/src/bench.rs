@@ -6,6 +6,11 @@
 //! `bench search [ITEMS]` indexes ITEMS events and cards (default 100000) and prints
 //! search latency percentiles; `bench file [MB]` adds a file (default 200 MB) on one
 //! client and prints the time to encrypt, upload, and fetch it on another.
+//!
+//! `bench bookings [N]` books N times (default 10000) 50 resources over 2027 on two
+//! offline clients, merges them, and prints the time to compute a month of conflicts;
+//! `bench cantine [SITES]` enters a school year of meal counts for SITES sites
+//! (default 20) and prints the time to export a year of them (CSV and XLSX).
 
 use std::time::{Duration, Instant};
 
@@ -25,6 +30,16 @@ async fn main() -> anyhow::Result<()> {
             args.next();
             let mb = args.next().map(|a| a.parse()).transpose()?.unwrap_or(200);
             return file(mb).await;
+        }
+        Some("bookings") => {
+            args.next();
+            let bookings = args.next().map(|a| a.parse()).transpose()?.unwrap_or(10_000);
+            return bookings_month(bookings).await;
+        }
+        Some("cantine") => {
+            args.next();
+            let sites = args.next().map(|a| a.parse()).transpose()?.unwrap_or(20);
+            return cantine_year(sites).await;
         }
         _ => {}
     }
@@ -265,5 +280,179 @@ async fn file(mb: usize) -> anyhow::Result<()> {
         synced.as_secs_f64(),
         fetched.as_secs_f64()
     );
+    Ok(())
+}
+
+/// A small deterministic generator, so runs are comparable.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % below
+    }
+}
+
+/// 50 resources; `total` bookings made half on each of two offline clients (each
+/// refusing what it knows collides), merged; then a month of conflicts computed.
+async fn bookings_month(total: usize) -> anyhow::Result<()> {
+    let relay = TestRelay::start().await?;
+    let (a, b, space) = pair(&relay).await?;
+    let mut resources = Vec::new();
+    for n in 0..50 {
+        let input = bastide_core::ResourceInput {
+            name: format!("Salle {n}"),
+            ..Default::default()
+        };
+        resources.push(a.profile.add_resource(space, input).await?);
+    }
+    a.profile.sync_once().await?;
+    b.profile.sync_once().await?;
+    let started = Instant::now();
+    let mut made = 0;
+    let mut refused = 0;
+    let mut rng = Lcg(7);
+    while made < total {
+        let client = if made % 2 == 0 { &a } else { &b };
+        let resource = &resources[rng.next(50) as usize];
+        let day = time::Date::from_ordinal_date(2027, 1 + rng.next(365) as u16)?;
+        let hour = 8 + rng.next(12);
+        let start = day.with_hms(hour as u8, 0, 0)?.assume_utc();
+        let end = start + time::Duration::minutes(30 * (1 + rng.next(6) as i64));
+        let fmt = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339);
+        let input = bastide_core::BookingInput {
+            resource: resource.id.clone(),
+            title: format!("Réunion {made}"),
+            start: fmt(start)?,
+            end: fmt(end)?,
+            repeat_until: String::new(),
+        };
+        match client.profile.book(space, input).await {
+            Ok(_) => made += 1,
+            Err(bastide_core::Error::BookingConflict { .. }) => refused += 1,
+            Err(other) => return Err(other.into()),
+        }
+    }
+    println!(
+        "booked {made} times on two offline clients in {:.1} s ({refused} refused as known conflicts)",
+        started.elapsed().as_secs_f64()
+    );
+    let started = Instant::now();
+    a.profile.sync_once().await?;
+    b.profile.sync_once().await?;
+    a.profile.sync_once().await?;
+    println!("merged in {:.1} s", started.elapsed().as_secs_f64());
+    let march = bastide_core::SlotFilter {
+        from: Some("2027-03-01T00:00:00+01:00".into()),
+        to: Some("2027-04-01T00:00:00+02:00".into()),
+        resource: None,
+    };
+    let mut times = Vec::new();
+    let mut slots = Vec::new();
+    for _ in 0..20 {
+        let t = Instant::now();
+        slots = b.profile.booking_slots(space, &march).await?;
+        times.push(t.elapsed());
+    }
+    times.sort();
+    let conflicts = slots.iter().filter(|s| s.status == "conflict").count();
+    println!(
+        "a month of conflicts (50 resources, {made} bookings): {} occurrences, {conflicts} in conflict; p50 {:.1} ms, max {:.1} ms",
+        slots.len(),
+        ms(times[times.len() / 2]),
+        ms(times[times.len() - 1])
+    );
+    let t = Instant::now();
+    let year = b
+        .profile
+        .booking_slots(space, &bastide_core::SlotFilter::default())
+        .await?;
+    println!(
+        "the whole year: {} occurrences, {} in conflict, in {:.1} ms",
+        year.len(),
+        year.iter().filter(|s| s.status == "conflict").count(),
+        ms(t.elapsed())
+    );
+    Ok(())
+}
+
+/// `sites` sites with four categories, a count for every school day of 2026-2027,
+/// then every month of the year exported as CSV and as XLSX.
+async fn cantine_year(sites: usize) -> anyhow::Result<()> {
+    let relay = TestRelay::start().await?;
+    let a = Client::new().await?;
+    let space: SpaceId = a
+        .profile
+        .create_space("Cantines", relay.relay_addr())
+        .await?
+        .id
+        .parse()?;
+    let categories = ["maternelle", "élémentaire", "adulte", "sans porc"];
+    let started = Instant::now();
+    let mut cells = 0;
+    let mut ids = Vec::new();
+    let mut rng = Lcg(11);
+    for n in 0..sites {
+        let site = a
+            .profile
+            .add_cantine_site(
+                space,
+                bastide_core::SiteInput {
+                    name: format!("École {n}"),
+                    categories: categories.map(str::to_owned).to_vec(),
+                },
+            )
+            .await?;
+        let id: bastide_core::ItemId = site.id.parse()?;
+        let mut day = time::macros::date!(2026 - 09 - 01);
+        while day <= time::macros::date!(2027 - 07 - 06) {
+            let weekend = matches!(day.weekday(), time::Weekday::Saturday | time::Weekday::Sunday);
+            if !weekend && day.weekday() != time::Weekday::Wednesday {
+                let date = format!("{day}");
+                for category in categories {
+                    let count = rng.next(120) as i64;
+                    a.profile
+                        .set_meal_count(space, id, &date, category, count)
+                        .await?;
+                    cells += 1;
+                }
+            }
+            day = day.next_day().unwrap_or(day);
+        }
+        ids.push(id);
+    }
+    println!(
+        "entered {cells} counts for {sites} sites in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let dir = tempfile::tempdir()?;
+    let months: Vec<String> = (0..12)
+        .map(|m| {
+            let (year, month) = if m < 4 { (2026, 9 + m) } else { (2027, m - 3) };
+            format!("{year}-{month:02}")
+        })
+        .collect();
+    for format in ["csv", "xlsx"] {
+        let t = Instant::now();
+        let mut bytes = 0;
+        for id in &ids {
+            for month in &months {
+                let out = dir.path().join(format!("{id}-{month}.{format}"));
+                a.profile
+                    .export_meals(space, *id, month, format.parse()?, &out)
+                    .await?;
+                bytes += std::fs::metadata(&out)?.len();
+            }
+        }
+        println!(
+            "exported a year of counts for {sites} sites as {format}: {} files, {} KiB, in {:.0} ms",
+            ids.len() * months.len(),
+            bytes / 1024,
+            ms(t.elapsed())
+        );
+    }
     Ok(())
 }
