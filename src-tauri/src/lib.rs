@@ -285,7 +285,10 @@ async fn worth_notifying(
         | planning::TEAM
         | planning::WEEK => None,
         directory::KIND => Some(("Annuaire", generic)),
-        documents::KIND => Some(("Documents", generic)),
+        documents::KIND => document_news(profile, space, item)
+            .await
+            .or_else(|| item.created.then_some(generic))
+            .map(|body| ("Documents", body)),
         _ => Some(("Agenda", generic)),
     }
 }
@@ -318,6 +321,53 @@ async fn booking_conflict(
     ))
 }
 
+/// Whether this news is new in this run of the app (each is told once, not on every
+/// later change to its item).
+fn first_time(news: &str) -> bool {
+    static TOLD: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut told = TOLD.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let new = !told.iter().any(|t| t == news);
+    if new {
+        told.push(news.to_owned());
+    }
+    new
+}
+
+/// A document changed: it awaits this person's approval, or their version was
+/// approved or refused.
+async fn document_news(
+    profile: &Profile,
+    space: bastide_core::SpaceId,
+    item: &bastide_core::ChangedItem,
+) -> Option<String> {
+    use bastide_core::Status;
+    let doc = profile.document(space, item.id).await.ok()?;
+    let me = profile.members(space).await.ok()?.into_iter().find(|m| m.is_me)?;
+    let version = doc.versions.len();
+    let mine = |device: &str| me.devices.iter().any(|d| d == device);
+    match doc.status {
+        Status::Awaiting
+            if doc.validators.contains(&me.id)
+                && !doc.decisions.iter().any(|d| d.valid && mine(&d.device))
+                && first_time(&format!("awaiting {} {version}", doc.id)) =>
+        {
+            Some(format!("« {} » attend votre approbation", doc.title))
+        }
+        Status::Approved | Status::Refused
+            if doc.versions.last().is_some_and(|v| mine(&v.added_by))
+                && first_time(&format!("decided {} {version} {:?}", doc.id, doc.status)) =>
+        {
+            let refusal = doc.decisions.iter().find(|d| d.valid && !d.approved);
+            Some(match refusal {
+                Some(d) if d.comment.is_empty() => format!("« {} » a été refusé par {}", doc.title, d.author),
+                Some(d) => format!("« {} » a été refusé par {} : {}", doc.title, d.author, d.comment),
+                None => format!("« {} » a été approuvé", doc.title),
+            })
+        }
+        _ => None,
+    }
+}
+
 /// A roster changed: a swap asked of this person, or an answer to theirs.
 async fn roster_news(
     profile: &Profile,
@@ -332,17 +382,7 @@ async fn roster_news(
         .into_iter()
         .find(|m| m.is_me)?
         .id;
-    // Each swap's news once per run of the app, not on every later change to the roster.
-    static TOLD: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
-    let first_time = |id: &str, status: &str| {
-        let mut told = TOLD.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let key = (id.to_owned(), status.to_owned());
-        let new = !told.contains(&key);
-        if new {
-            told.push(key);
-        }
-        new
-    };
+    let first_time = |id: &str, status: &str| first_time(&format!("swap {id} {status}"));
     let asked = roster
         .swaps
         .iter()
