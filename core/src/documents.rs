@@ -201,6 +201,16 @@ pub(crate) fn describe(
     Ok(())
 }
 
+/// Keeps the latest version's text (extracted for search); empty when it has none.
+pub(crate) fn set_text(doc: &mut AutoCommit, text: &str) -> Result<(), Error> {
+    put_str_if_changed(doc, "text", text)
+}
+
+/// The latest version's extracted text.
+pub(crate) fn text(doc: &AutoCommit) -> String {
+    get_str(doc, "text").unwrap_or_default()
+}
+
 /// Appends a version.
 pub(crate) fn add_version(
     doc: &mut AutoCommit,

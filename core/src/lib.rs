@@ -31,6 +31,7 @@ pub mod device;
 pub mod directory;
 pub mod documents;
 mod error;
+pub mod extract;
 mod fields;
 pub mod files;
 pub mod forum;

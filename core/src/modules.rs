@@ -87,6 +87,7 @@ pub(crate) async fn project(
                 &stored.tags.join(" "),
                 &stored.description,
                 &names.join(" "),
+                &documents::text(doc),
             ]
             .join("\n");
             let (title, body) = if stored.deleted {

@@ -213,3 +213,31 @@ async fn a_file_from_a_demoted_editor_does_not_block_sync() -> anyhow::Result<()
     assert!(admin.profile.documents(space).await?.is_empty());
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_inside_a_file_is_found_by_every_member_without_fetching_it() -> anyhow::Result<()> {
+    let relay = TestRelay::start().await?;
+    let (alice, space) = create_space(&relay, "Conseil", "Alice").await?;
+    let bob = invite_and_join(&alice, space, Role::Reader, "Bob").await?;
+    let dir = tempfile::tempdir()?;
+    let minutes = dir.path().join("cr-conseil-12-janvier.txt");
+    std::fs::write(
+        &minutes,
+        "Compte rendu du conseil municipal\nDélibération : tarifs de la restauration scolaire 2027\n",
+    )?;
+    let added = alice
+        .profile
+        .add_document(space, &minutes, "Comptes rendus")
+        .await?;
+    alice.profile.sync_once().await?;
+    bob.profile.sync_once().await?;
+    // Bob never fetched the file; the words inside it are found, accents folded.
+    let hits = bob
+        .profile
+        .search(Some(space), "restauration deliberation")
+        .await?;
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0].item, added.id);
+    assert!(bob.profile.search(Some(space), "piscine").await?.is_empty());
+    Ok(())
+}

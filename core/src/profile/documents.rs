@@ -13,6 +13,17 @@ use crate::error::Error;
 use crate::files;
 use crate::sync::RelayConnection;
 
+/// The text of the file at `path` for search (none if it has none), read off the
+/// async threads.
+async fn extract_text(path: &Path) -> String {
+    let path = path.to_owned();
+    tokio::task::spawn_blocking(move || crate::extract::text_of(&path))
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
 impl Profile {
     /// Encrypts `path` into the profile and makes it a version.
     async fn import_version(&self, space: SpaceId, path: &Path) -> Result<Version, Error> {
@@ -35,6 +46,7 @@ impl Profile {
     pub async fn add_document(&self, space: SpaceId, path: &Path, folder: &str) -> Result<Document, Error> {
         self.writing_role(space).await?;
         let version = self.import_version(space, path).await?;
+        let text = extract_text(path).await;
         let title = Path::new(&version.name)
             .file_stem()
             .and_then(|s| s.to_str())
@@ -42,7 +54,8 @@ impl Profile {
             .to_owned();
         let id = self
             .create_item(space, documents::KIND, |doc, by, now| {
-                documents::create(doc, &title, folder, &version, by, now)
+                documents::create(doc, &title, folder, &version, by, now)?;
+                documents::set_text(doc, &text)
             })
             .await?;
         self.document(space, id).await
@@ -58,8 +71,10 @@ impl Profile {
         self.document(space, id).await?;
         self.writing_role(space).await?;
         let version = self.import_version(space, path).await?;
+        let text = extract_text(path).await;
         self.edit_item(space, id, documents::KIND, |doc, by, now| {
-            documents::add_version(doc, &version, by, now)
+            documents::add_version(doc, &version, by, now)?;
+            documents::set_text(doc, &text)
         })
         .await?;
         self.document(space, id).await
