@@ -6,7 +6,9 @@ use bastide_proto::{ItemId, SpaceId};
 use sqlx::SqliteConnection;
 
 use crate::error::Error;
-use crate::{agenda, board, bookings, cantine, directory, documents, forum, planning, polls, search};
+use crate::{
+    agenda, board, bookings, cantine, comments, directory, documents, forum, planning, polls, search,
+};
 
 /// What a projection says of an item, for notifications and history.
 #[derive(Debug)]
@@ -149,6 +151,30 @@ pub(crate) async fn project(
                 updated_by: site.updated_by,
             })
         }
+        comments::KIND => {
+            let author = first_author(conn, id).await?;
+            let comment = comments::project(conn, space, id, doc, &author).await?;
+            let document: Option<(String,)> = match comment.document.parse::<ItemId>() {
+                Ok(d) => {
+                    sqlx::query_as("SELECT title FROM documents WHERE item = ?")
+                        .bind(d.0.as_slice())
+                        .fetch_optional(&mut *conn)
+                        .await?
+                }
+                Err(_) => None,
+            };
+            let title = document.map(|(t,)| t).unwrap_or_default();
+            let (indexed, body) = if comment.deleted {
+                (String::new(), String::new())
+            } else {
+                (title.clone(), comment.body.clone())
+            };
+            search::index(conn, space, id, kind, &indexed, &body).await?;
+            Some(Projected {
+                title,
+                updated_by: crate::fields::get_str(doc, "updated_by").unwrap_or_default(),
+            })
+        }
         board::KIND => {
             let author = first_author(conn, id).await?;
             let ad = board::read(doc, space, id, &author);
@@ -228,6 +254,9 @@ pub(crate) async fn clear(conn: &mut SqliteConnection) -> Result<(), Error> {
     sqlx::query("DELETE FROM polls").execute(&mut *conn).await?;
     sqlx::query("DELETE FROM board_ads").execute(&mut *conn).await?;
     sqlx::query("DELETE FROM planning").execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM doc_comments")
+        .execute(&mut *conn)
+        .await?;
     sqlx::query("DELETE FROM cantine_sites")
         .execute(&mut *conn)
         .await?;

@@ -559,3 +559,41 @@ pub(crate) async fn item_history(
 pub(crate) fn sync_status(state: State<'_, AppState>) -> SyncStatus {
     state.status.borrow().clone()
 }
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn document_comments(
+    state: State<'_, AppState>,
+    space: String,
+    document: String,
+) -> Result<Vec<bastide_core::Comment>> {
+    Ok(state
+        .profile
+        .document_comments(space_id(&space)?, item_id(&document)?)
+        .await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state, body), err(level = "info", Debug))]
+pub(crate) async fn comment_document(
+    state: State<'_, AppState>,
+    space: String,
+    document: String,
+    parent: Option<String>,
+    body: String,
+) -> Result<bastide_core::Comment> {
+    let parent = parent.as_deref().map(item_id).transpose()?;
+    Ok(state
+        .profile
+        .comment_document(space_id(&space)?, item_id(&document)?, parent, &body)
+        .await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn delete_comment(state: State<'_, AppState>, space: String, id: String) -> Result<()> {
+    Ok(state
+        .profile
+        .delete_comment(space_id(&space)?, item_id(&id)?)
+        .await?)
+}

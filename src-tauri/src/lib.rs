@@ -118,6 +118,9 @@ pub fn run() {
             commands::pick_card_value,
             commands::set_card_deleted,
             commands::sync_status,
+            commands::document_comments,
+            commands::comment_document,
+            commands::delete_comment,
             daily::list_resources,
             daily::add_resource,
             daily::update_resource,
@@ -257,7 +260,7 @@ async fn worth_notifying(
     space: bastide_core::SpaceId,
     item: &bastide_core::ChangedItem,
 ) -> Option<(&'static str, String)> {
-    use bastide_core::{board, bookings, cantine, directory, documents, forum, planning, polls};
+    use bastide_core::{board, bookings, cantine, comments, directory, documents, forum, planning, polls};
     let verb = if item.created { "a ajouté" } else { "a modifié" };
     let generic = format!("{} {verb} « {} »", item.by, item.title);
     match item.kind.as_str() {
@@ -273,6 +276,10 @@ async fn worth_notifying(
             .await
             .map(|body| ("Réservations", body)),
         polls::KIND => item.created.then_some(("Sondages", generic)),
+        comments::KIND if item.created => comment_news(profile, space, item)
+            .await
+            .map(|body| ("Documents", body)),
+        comments::KIND => None,
         planning::ROSTER => roster_news(profile, space, item)
             .await
             .map(|body| ("Gardes", body)),
@@ -366,6 +373,40 @@ async fn document_news(
         }
         _ => None,
     }
+}
+
+/// A comment on a document whose latest version this person added, or a reply to
+/// one of their comments.
+async fn comment_news(
+    profile: &Profile,
+    space: bastide_core::SpaceId,
+    item: &bastide_core::ChangedItem,
+) -> Option<String> {
+    let me = profile.members(space).await.ok()?.into_iter().find(|m| m.is_me)?;
+    let mine = |device: &str| me.devices.iter().any(|d| d == device);
+    let comment = profile.comment(space, item.id).await.ok()?;
+    let document = profile
+        .document(space, comment.document.parse().ok()?)
+        .await
+        .ok()?;
+    let thread = profile
+        .document_comments(space, comment.document.parse().ok()?)
+        .await
+        .ok()?;
+    let answers_me = thread
+        .iter()
+        .any(|c| c.id == comment.parent && mine(&c.author_device));
+    if answers_me {
+        return Some(format!(
+            "{} a répondu à votre commentaire sur « {} »",
+            item.by, document.title
+        ));
+    }
+    document
+        .versions
+        .last()
+        .is_some_and(|v| mine(&v.added_by))
+        .then(|| format!("{} a commenté « {} »", item.by, document.title))
 }
 
 /// A roster changed: a swap asked of this person, or an answer to theirs.

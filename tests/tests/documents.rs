@@ -241,3 +241,84 @@ async fn text_inside_a_file_is_found_by_every_member_without_fetching_it() -> an
     assert!(bob.profile.search(Some(space), "piscine").await?.is_empty());
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn comment_threads_written_offline_merge_in_one_order() -> anyhow::Result<()> {
+    let relay = TestRelay::start().await?;
+    let (alice, space) = create_space(&relay, "Conseil", "Alice").await?;
+    let bob = invite_and_join(&alice, space, Role::Editor, "Bob").await?;
+    let carol = invite_and_join(&alice, space, Role::Validator, "Carol").await?;
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("projet-budget.txt");
+    std::fs::write(&path, "Projet de budget primitif")?;
+    let document = alice.profile.add_document(space, &path, "Délibérations").await?;
+    let id = document.id.parse()?;
+    let clients = [&alice, &bob, &carol];
+    for c in clients {
+        c.profile.sync_once().await?;
+    }
+    let first = alice
+        .profile
+        .comment_document(space, id, None, "Merci de relire la section investissements")
+        .await?;
+    for c in clients {
+        c.profile.sync_once().await?;
+    }
+    // Offline, Bob and Carol answer Alice; Carol also comments on the document.
+    let first_id = first.id.parse()?;
+    bob.profile
+        .comment_document(
+            space,
+            id,
+            Some(first_id),
+            "Relu : le montant de la voirie est à vérifier",
+        )
+        .await?;
+    carol
+        .profile
+        .comment_document(space, id, Some(first_id), "D’accord avec Bob")
+        .await?;
+    carol
+        .profile
+        .comment_document(space, id, None, "Ajouter le plan pluriannuel")
+        .await?;
+    let empty = bob.profile.comment_document(space, id, None, "   ").await;
+    assert!(empty.is_err(), "an empty comment is refused");
+    let huge = bob
+        .profile
+        .comment_document(space, id, None, &"x".repeat(20_001))
+        .await;
+    assert!(huge.is_err(), "an enormous comment is refused");
+    for c in [&bob, &carol, &alice, &bob, &carol] {
+        c.profile.sync_once().await?;
+    }
+    let seen: Vec<(String, String, String)> = alice
+        .profile
+        .document_comments(space, id)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.parent, c.author))
+        .collect();
+    assert_eq!(seen.len(), 4);
+    for c in [&bob, &carol] {
+        let theirs: Vec<(String, String, String)> = c
+            .profile
+            .document_comments(space, id)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.parent, c.author))
+            .collect();
+        assert_eq!(theirs, seen, "the same thread in the same order everywhere");
+    }
+    let replies: Vec<&str> = seen
+        .iter()
+        .filter(|(_, parent, _)| *parent == first.id)
+        .map(|(_, _, author)| author.as_str())
+        .collect();
+    assert_eq!(replies.len(), 2);
+    assert!(replies.contains(&"Bob") && replies.contains(&"Carol"));
+    let hits = alice.profile.search(Some(space), "voirie").await?;
+    assert_eq!(hits.len(), 1, "comments are searched: {hits:?}");
+    assert_eq!(hits[0].kind, "doc.comment");
+    Ok(())
+}

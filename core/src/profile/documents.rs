@@ -80,6 +80,87 @@ impl Profile {
         self.document(space, id).await
     }
 
+    /// Comments on a document, or answers a comment (`parent`). Any member who writes.
+    pub async fn comment_document(
+        &self,
+        space: SpaceId,
+        document: ItemId,
+        parent: Option<ItemId>,
+        body: &str,
+    ) -> Result<crate::Comment, Error> {
+        let body = crate::comments::check_body(body)?;
+        self.document(space, document).await?;
+        if let Some(parent) = parent {
+            let thread = self.document_comments(space, document).await?;
+            if !thread.iter().any(|c| c.id == parent.to_string()) {
+                return Err(Error::ItemNotFound(parent.to_string()));
+            }
+        }
+        let id = self
+            .create_item(space, crate::comments::KIND, |doc, by, now| {
+                crate::comments::write_new(doc, document, parent, &body, by, now)
+            })
+            .await?;
+        self.document_comments(space, document)
+            .await?
+            .into_iter()
+            .find(|c| c.id == id.to_string())
+            .ok_or_else(|| Error::ItemNotFound(id.to_string()))
+    }
+
+    /// One comment.
+    pub async fn comment(&self, space: SpaceId, id: ItemId) -> Result<crate::Comment, Error> {
+        let row: Option<(Vec<u8>,)> =
+            sqlx::query_as("SELECT document FROM doc_comments WHERE item = ? AND space = ?")
+                .bind(id.0.as_slice())
+                .bind(space.0.as_slice())
+                .fetch_optional(&self.pool)
+                .await?;
+        let document = row
+            .and_then(|(d,)| <[u8; 16]>::try_from(d).ok())
+            .map(ItemId)
+            .ok_or_else(|| Error::ItemNotFound(id.to_string()))?;
+        self.document_comments(space, document)
+            .await?
+            .into_iter()
+            .find(|c| c.id == id.to_string())
+            .ok_or_else(|| Error::ItemNotFound(id.to_string()))
+    }
+
+    /// Withdraws one of this member's comments (its replies stay).
+    pub async fn delete_comment(&self, space: SpaceId, id: ItemId) -> Result<(), Error> {
+        self.must_be_author_or_admin(space, id).await?;
+        self.edit_item(space, id, crate::comments::KIND, |doc, by, now| {
+            crate::fields::set_deleted(doc, true, by, now)
+        })
+        .await
+    }
+
+    /// The comments of a document, oldest first (replies name their parent), authors
+    /// named.
+    pub async fn document_comments(
+        &self,
+        space: SpaceId,
+        document: ItemId,
+    ) -> Result<Vec<crate::Comment>, Error> {
+        let mut comments = {
+            let mut conn = self.pool.acquire().await?;
+            crate::comments::list(&mut conn, space, document).await?
+        };
+        let members = self.members_of(space).await?;
+        let me = members.state.member_of(&self.device_id()).map(|(m, _)| m);
+        for comment in &mut comments {
+            if let Ok(device) = comment.author_device.parse::<bastide_proto::DeviceId>() {
+                comment.author = members.state.name_of(&device).unwrap_or_default().to_owned();
+                comment.mine = me.is_some() && members.state.member_of(&device).map(|(m, _)| m) == me;
+            }
+            if comment.deleted {
+                comment.body.clear();
+            }
+        }
+        Ok(comments)
+    }
+
     /// Changes a document's title, folder, tags and description.
     pub async fn describe_document(
         &self,
