@@ -250,8 +250,55 @@ enum DocCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Lists documents by folder.
+    /// Lists documents by folder (or those in the trash).
     List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// The trash instead.
+        #[arg(long)]
+        trash: bool,
+    },
+    /// Makes a new document from a template's latest version; prints its id.
+    New {
+        /// The template document's id.
+        #[arg(long)]
+        template: String,
+        /// The new document's title.
+        title: String,
+        /// Its folder.
+        #[arg(long, default_value = "")]
+        folder: String,
+    },
+    /// Moves a document to the trash.
+    Delete {
+        /// The document's id.
+        id: String,
+    },
+    /// Brings a document back from the trash.
+    Restore {
+        /// The document's id.
+        id: String,
+    },
+    /// Empties a document in the trash for good (admins).
+    Purge {
+        /// The document's id.
+        id: String,
+    },
+    /// Comments on a document (or answers a comment with --reply); prints its id.
+    Comment {
+        /// The document's id.
+        id: String,
+        /// The comment.
+        text: String,
+        /// The comment answered.
+        #[arg(long)]
+        reply: Option<String>,
+    },
+    /// Lists a document's comments, oldest first.
+    Comments {
+        /// The document's id.
+        id: String,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -839,8 +886,45 @@ async fn doc(profile: &Profile, space: Option<&str>, command: DocCommand) -> any
                 .await?;
         }
         DocCommand::Show { id, json } => print(&profile.document(space, id.parse()?).await?, json)?,
-        DocCommand::List { json } => {
-            let documents = profile.documents(space).await?;
+        DocCommand::New {
+            template,
+            title,
+            folder,
+        } => {
+            let made = profile
+                .document_from_template(space, template.parse()?, &title, &folder)
+                .await?;
+            println!("{}", made.id);
+        }
+        DocCommand::Delete { id } => {
+            profile.set_document_deleted(space, id.parse()?, true).await?;
+        }
+        DocCommand::Restore { id } => {
+            profile.set_document_deleted(space, id.parse()?, false).await?;
+        }
+        DocCommand::Purge { id } => profile.purge_document(space, id.parse()?).await?,
+        DocCommand::Comment { id, text, reply } => {
+            let reply = reply.map(|r| r.parse()).transpose()?;
+            let comment = profile.comment_document(space, id.parse()?, reply, &text).await?;
+            println!("{}", comment.id);
+        }
+        DocCommand::Comments { id, json } => {
+            let comments = profile.document_comments(space, id.parse()?).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&comments)?);
+            } else {
+                for c in comments {
+                    let indent = if c.parent.is_empty() { "" } else { "    " };
+                    println!("{indent}{}  {}  {}: {}", c.id, c.created_at, c.author, c.body);
+                }
+            }
+        }
+        DocCommand::List { json, trash } => {
+            let documents = if trash {
+                profile.document_trash(space).await?
+            } else {
+                profile.documents(space).await?
+            };
             if json {
                 println!("{}", serde_json::to_string_pretty(&documents)?);
             } else {

@@ -850,3 +850,42 @@ async fn rotas_rosters_and_the_board_through_the_command_line() {
     assert_eq!(open.as_array().map(Vec::len), Some(0));
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn templates_trash_and_comments_through_the_command_line() {
+    let (server, relay, _data) = relay().await;
+    let a = tempfile::tempdir().unwrap();
+    let a = a.path();
+    ok(a, &["space", "create", "Mairie", "--relay", &relay]).await;
+    let model = a.join("modele.txt");
+    std::fs::write(&model, "Modèle de convocation au conseil").unwrap();
+    let template = ok(a, &["doc", "add", model.to_str().unwrap(), "--folder", "Modèles"]).await;
+    let made = ok(
+        a,
+        &[
+            "doc",
+            "new",
+            "--template",
+            &template,
+            "Convocation 12 janvier",
+            "--folder",
+            "Conseil",
+        ],
+    )
+    .await;
+    assert_eq!(made.len(), 32);
+    let comment = ok(a, &["doc", "comment", &made, "Ajouter l’ordre du jour"]).await;
+    ok(a, &["doc", "comment", &made, "Fait", "--reply", &comment]).await;
+    refused(a, &["doc", "comment", &made, "  "], "empty").await;
+    let comments = json(&ok(a, &["doc", "comments", &made, "--json"]).await);
+    assert_eq!(comments.as_array().map(Vec::len), Some(2));
+    assert_eq!(comments[1]["parent"], comment.as_str());
+    ok(a, &["doc", "delete", &made]).await;
+    let trash = json(&ok(a, &["doc", "list", "--trash", "--json"]).await);
+    assert_eq!(trash[0]["id"], made.as_str());
+    ok(a, &["doc", "purge", &made]).await;
+    let trash = json(&ok(a, &["doc", "list", "--trash", "--json"]).await);
+    assert_eq!(trash.as_array().map(Vec::len), Some(0));
+    refused(a, &["doc", "purge", &template], "only a document in the trash").await;
+    server.shutdown().await;
+}

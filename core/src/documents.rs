@@ -166,6 +166,25 @@ pub(crate) fn create(
     add_version(doc, first, by, now)
 }
 
+/// Empties a document for good: its title, description, tags, text and versions (so
+/// their file keys) leave the current document, and the projection forgets it. Its
+/// sealed history stays in the log.
+pub(crate) fn purge(doc: &mut AutoCommit, by: &str, now: OffsetDateTime) -> Result<(), Error> {
+    put_text(doc, "title", "")?;
+    put_text(doc, "description", "")?;
+    put_str_if_changed(doc, "tags", "")?;
+    put_str_if_changed(doc, "text", "")?;
+    if let Some((Value::Object(ObjType::List), versions)) = doc.get(ROOT, "versions")? {
+        for at in (0..doc.length(&versions)).rev() {
+            doc.delete(&versions, at)?;
+        }
+    }
+    doc.put_object(ROOT, "submissions", ObjType::Map)?;
+    doc.put_object(ROOT, "decisions", ObjType::Map)?;
+    doc.put(ROOT, "purged", true)?;
+    stamp(doc, by, now)
+}
+
 /// Changes title, folder, tags and description.
 pub(crate) fn describe(
     doc: &mut AutoCommit,
@@ -359,6 +378,9 @@ pub(crate) struct Stored {
     /// For each version hash: device hex → decision JSON.
     pub(crate) decisions: BTreeMap<String, BTreeMap<String, String>>,
     pub(crate) deleted: bool,
+    /// Emptied for good by an admin.
+    #[serde(default)]
+    pub(crate) purged: bool,
     pub(crate) updated_at: String,
 }
 
@@ -391,6 +413,7 @@ pub(crate) fn read(doc: &AutoCommit) -> Stored {
         submissions,
         decisions,
         deleted: get_bool(doc, "deleted").unwrap_or(false),
+        purged: get_bool(doc, "purged").unwrap_or(false),
         updated_at: get_str(doc, "updated_at").unwrap_or_default(),
     }
 }
@@ -402,6 +425,13 @@ pub(crate) async fn project(
     id: ItemId,
     stored: &Stored,
 ) -> Result<(), Error> {
+    if stored.purged {
+        sqlx::query("DELETE FROM documents WHERE item = ?")
+            .bind(id.0.as_slice())
+            .execute(conn)
+            .await?;
+        return Ok(());
+    }
     let json = serde_json::to_string(stored).map_err(|e| Error::InvalidInput(e.to_string()))?;
     sqlx::query(
         "INSERT INTO documents (item, space, title, folder, deleted, doc) VALUES (?, ?, ?, ?, ?, ?)
@@ -554,11 +584,13 @@ pub(crate) async fn get(
 pub(crate) async fn list(
     conn: &mut SqliteConnection,
     space: SpaceId,
+    deleted: bool,
 ) -> Result<Vec<(ItemId, Stored)>, Error> {
     let rows: Vec<(Vec<u8>, String)> = sqlx::query_as(
-        "SELECT item, doc FROM documents WHERE space = ? AND deleted = 0 ORDER BY folder COLLATE NOCASE, title COLLATE NOCASE, item",
+        "SELECT item, doc FROM documents WHERE space = ? AND deleted = ? ORDER BY folder COLLATE NOCASE, title COLLATE NOCASE, item",
     )
     .bind(space.0.as_slice())
+    .bind(deleted)
     .fetch_all(conn)
     .await?;
     rows.into_iter()

@@ -92,7 +92,7 @@ pub(crate) async fn project(
                 &documents::text(doc),
             ]
             .join("\n");
-            let (title, body) = if stored.deleted {
+            let (title, body) = if stored.deleted || stored.purged {
                 ("", "")
             } else {
                 (stored.title.as_str(), body.as_str())

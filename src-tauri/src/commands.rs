@@ -597,3 +597,47 @@ pub(crate) async fn delete_comment(state: State<'_, AppState>, space: String, id
         .delete_comment(space_id(&space)?, item_id(&id)?)
         .await?)
 }
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn document_trash(state: State<'_, AppState>, space: String) -> Result<Vec<Document>> {
+    Ok(state.profile.document_trash(space_id(&space)?).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn set_document_deleted(
+    state: State<'_, AppState>,
+    space: String,
+    id: String,
+    deleted: bool,
+) -> Result<Document> {
+    Ok(state
+        .profile
+        .set_document_deleted(space_id(&space)?, item_id(&id)?, deleted)
+        .await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn purge_document(state: State<'_, AppState>, space: String, id: String) -> Result<()> {
+    Ok(state
+        .profile
+        .purge_document(space_id(&space)?, item_id(&id)?)
+        .await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn document_from_template(
+    state: State<'_, AppState>,
+    space: String,
+    template: String,
+    title: String,
+    folder: String,
+) -> Result<Document> {
+    Ok(state
+        .profile
+        .document_from_template(space_id(&space)?, item_id(&template)?, &title, &folder)
+        .await?)
+}

@@ -322,3 +322,69 @@ async fn comment_threads_written_offline_merge_in_one_order() -> anyhow::Result<
     assert_eq!(hits[0].kind, "doc.comment");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn templates_make_new_documents_and_the_trash_is_restored_or_purged() -> anyhow::Result<()> {
+    let relay = TestRelay::start().await?;
+    let (alice, space) = create_space(&relay, "Mairie", "Alice").await?;
+    let bob = invite_and_join(&alice, space, Role::Editor, "Bob").await?;
+    let dir = tempfile::tempdir()?;
+    let model = dir.path().join("modele-arrete.txt");
+    std::fs::write(
+        &model,
+        "Arrêté municipal portant réglementation de la circulation",
+    )?;
+    let template = alice.profile.add_document(space, &model, "Modèles").await?;
+    alice.profile.sync_once().await?;
+    bob.profile.sync_once().await?;
+
+    let made = bob
+        .profile
+        .document_from_template(space, template.id.parse()?, "Arrêté fête votive 2027", "Arrêtés")
+        .await?;
+    assert_eq!(made.folder, "Arrêtés");
+    assert_eq!(made.versions.len(), 1);
+    bob.profile.sync_once().await?;
+    alice.profile.sync_once().await?;
+    let out = dir.path().join("copie.txt");
+    alice
+        .profile
+        .save_document(space, made.id.parse()?, None, &out)
+        .await?;
+    assert_eq!(
+        std::fs::read(&out)?,
+        std::fs::read(&model)?,
+        "the template's bytes"
+    );
+    assert_eq!(alice.profile.search(Some(space), "circulation").await?.len(), 2);
+
+    // Bob moves his document to the trash, then restores it; Alice purges it.
+    let id = made.id.parse()?;
+    bob.profile.set_document_deleted(space, id, true).await?;
+    assert_eq!(bob.profile.document_trash(space).await?.len(), 1);
+    assert_eq!(bob.profile.documents(space).await?.len(), 1);
+    bob.profile.set_document_deleted(space, id, false).await?;
+    assert!(bob.profile.document_trash(space).await?.is_empty());
+    bob.profile.set_document_deleted(space, id, true).await?;
+    let refused = bob.profile.purge_document(space, id).await;
+    assert_eq!(
+        refused.err().map(|e| e.code()),
+        Some(Code::NotAllowed),
+        "only admins purge"
+    );
+    bob.profile.sync_once().await?;
+    alice.profile.sync_once().await?;
+    alice.profile.purge_document(space, id).await?;
+    alice.profile.sync_once().await?;
+    bob.profile.sync_once().await?;
+    for client in [&alice, &bob] {
+        assert!(client.profile.document_trash(space).await?.is_empty());
+        assert_eq!(
+            client.profile.documents(space).await?.len(),
+            1,
+            "the template stays"
+        );
+        assert_eq!(client.profile.search(Some(space), "circulation").await?.len(), 1);
+    }
+    Ok(())
+}

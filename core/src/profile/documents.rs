@@ -108,6 +108,71 @@ impl Profile {
             .ok_or_else(|| Error::ItemNotFound(id.to_string()))
     }
 
+    /// Moves a document to the trash, or back. Editors and above.
+    pub async fn set_document_deleted(
+        &self,
+        space: SpaceId,
+        id: ItemId,
+        deleted: bool,
+    ) -> Result<Document, Error> {
+        self.writing_role(space).await?;
+        self.edit_item(space, id, documents::KIND, |doc, by, now| {
+            crate::fields::set_deleted(doc, deleted, by, now)
+        })
+        .await?;
+        self.document(space, id).await
+    }
+
+    /// Empties a document in the trash for good: admins only. It leaves every list and
+    /// the search index, and its file keys leave the document; its sealed history
+    /// stays in the log.
+    pub async fn purge_document(&self, space: SpaceId, id: ItemId) -> Result<(), Error> {
+        if self.my_role(space).await? != Some(Role::Admin) {
+            return Err(Error::NotAllowed("only admins purge the trash".into()));
+        }
+        if !self.document(space, id).await?.deleted {
+            return Err(Error::InvalidInput(
+                "only a document in the trash can be purged".into(),
+            ));
+        }
+        self.edit_item(space, id, documents::KIND, documents::purge).await
+    }
+
+    /// A new document from a template (a document of the « Modèles » folder, or any):
+    /// its latest version's file, under a new title, in `folder`. The file is not
+    /// copied: both documents name the same encrypted chunks.
+    pub async fn document_from_template(
+        &self,
+        space: SpaceId,
+        template: ItemId,
+        title: &str,
+        folder: &str,
+    ) -> Result<Document, Error> {
+        self.writing_role(space).await?;
+        let source = self.document(space, template).await?;
+        let Some(latest) = source.versions.last() else {
+            return Err(Error::InvalidInput("the template has no file".into()));
+        };
+        let text = self
+            .read_doc(space, template, documents::KIND)
+            .await?
+            .map(|doc| documents::text(&doc))
+            .unwrap_or_default();
+        let version = Version {
+            name: latest.name.clone(),
+            file: latest.file.clone(),
+            added_at: crate::fields::utc(OffsetDateTime::now_utc()),
+            added_by: self.device_id().to_string(),
+        };
+        let id = self
+            .create_item(space, documents::KIND, |doc, by, now| {
+                documents::create(doc, title, folder, &version, by, now)?;
+                documents::set_text(doc, &text)
+            })
+            .await?;
+        self.document(space, id).await
+    }
+
     /// One comment.
     pub async fn comment(&self, space: SpaceId, id: ItemId) -> Result<crate::Comment, Error> {
         let row: Option<(Vec<u8>,)> =
@@ -246,10 +311,19 @@ impl Profile {
 
     /// The documents of a space, by folder and title.
     pub async fn documents(&self, space: SpaceId) -> Result<Vec<Document>, Error> {
+        self.documents_in(space, false).await
+    }
+
+    /// The documents in the trash.
+    pub async fn document_trash(&self, space: SpaceId) -> Result<Vec<Document>, Error> {
+        self.documents_in(space, true).await
+    }
+
+    async fn documents_in(&self, space: SpaceId, deleted: bool) -> Result<Vec<Document>, Error> {
         self.space(space).await?;
         let stored = {
             let mut conn = self.pool.acquire().await?;
-            documents::list(&mut conn, space).await?
+            documents::list(&mut conn, space, deleted).await?
         };
         let members = self.members_of(space).await?;
         Ok(stored

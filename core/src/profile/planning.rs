@@ -14,7 +14,12 @@ use crate::planning::{self, Roster, RotaWeek, Team, TeamInput};
 
 impl Profile {
     /// Reads an item's document as stored (for views computed from documents).
-    async fn read_doc(&self, space: SpaceId, id: ItemId, kind: &str) -> Result<Option<AutoCommit>, Error> {
+    pub(super) async fn read_doc(
+        &self,
+        space: SpaceId,
+        id: ItemId,
+        kind: &str,
+    ) -> Result<Option<AutoCommit>, Error> {
         let mut conn = self.pool.acquire().await?;
         Ok(items::load(&mut conn, id)
             .await?
