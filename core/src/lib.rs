@@ -62,7 +62,8 @@ pub use members::{InvitationView, MemberView};
 pub use planning::{Roster, RosterSlot, RotaWeek, Swap, Team, TeamInput};
 pub use polls::{OptionResult, Poll, PollInput, PollResults};
 pub use profile::{
-    BookingDecision, Changed, ChangedItem, HistoryEntry, OpOutcome, Profile, SpaceInfo, SyncReport,
+    BookingDecision, Changed, ChangedItem, HistoryEntry, Notification, OpOutcome, Profile, SpaceInfo,
+    SyncReport,
 };
 pub use search::Hit;
 pub use store::DB_FILE;

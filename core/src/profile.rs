@@ -30,11 +30,13 @@ mod cards;
 mod documents;
 mod forum;
 mod membership;
+mod notifications;
 mod planning;
 mod polls;
 
 pub use bookings::BookingDecision;
 pub use membership::OpOutcome;
+pub use notifications::Notification;
 
 /// `outbox.kind` of a sealed entry.
 pub(crate) const OUTBOX_ENTRY: i64 = 0;

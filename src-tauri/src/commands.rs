@@ -641,3 +641,30 @@ pub(crate) async fn document_from_template(
         .document_from_template(space_id(&space)?, item_id(&template)?, &title, &folder)
         .await?)
 }
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn list_notifications(
+    state: State<'_, AppState>,
+    limit: Option<u32>,
+) -> Result<Vec<bastide_core::Notification>> {
+    Ok(state.profile.notifications(limit.unwrap_or(100)).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn mark_notifications_read(state: State<'_, AppState>, up_to: Option<i64>) -> Result<()> {
+    Ok(state.profile.mark_notifications_read(up_to).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn set_space_muted(state: State<'_, AppState>, space: String, muted: bool) -> Result<()> {
+    Ok(state.profile.set_space_muted(space_id(&space)?, muted).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn space_muted(state: State<'_, AppState>, space: String) -> Result<bool> {
+    Ok(state.profile.space_muted(space_id(&space)?).await?)
+}

@@ -41,6 +41,12 @@ pub enum BackendEvent {
         /// Space id.
         space: String,
     },
+    /// A notification joined the in-app list.
+    #[serde(rename_all = "camelCase")]
+    NotificationsChanged {
+        /// How many are unread.
+        unread: usize,
+    },
 }
 
 /// Facts about this installation the UI shows or pre-fills.
@@ -125,6 +131,10 @@ pub fn run() {
             commands::set_document_deleted,
             commands::purge_document,
             commands::document_from_template,
+            commands::list_notifications,
+            commands::mark_notifications_read,
+            commands::set_space_muted,
+            commands::space_muted,
             daily::list_resources,
             daily::add_resource,
             daily::update_resource,
@@ -231,7 +241,24 @@ async fn forward_changes(app: AppHandle, profile: Arc<Profile>) {
         if changed.remote {
             for item in changed.items.into_iter().filter(|i| i.author != me) {
                 if let Some((summary, body)) = worth_notifying(&profile, changed.space, &item).await {
-                    notify(summary, body);
+                    let muted = profile
+                        .record_notification(changed.space, item.id, summary, &body)
+                        .await
+                        .unwrap_or_else(|error| {
+                            tracing::warn!(%error, "cannot keep a notification in the list");
+                            false
+                        });
+                    if !muted {
+                        notify(summary, body);
+                    }
+                    let unread = profile
+                        .notifications(500)
+                        .await
+                        .map(|n| n.iter().filter(|n| !n.read).count())
+                        .unwrap_or(0);
+                    if let Err(error) = app.emit(EVENT, BackendEvent::NotificationsChanged { unread }) {
+                        tracing::warn!(%error, "cannot tell the window of a notification");
+                    }
                 }
             }
         }

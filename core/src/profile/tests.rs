@@ -961,3 +961,37 @@ async fn meal_counts_entered_offline_on_two_computers_show_both_until_one_is_cho
     assert!(csv.contains("2027-01-12;24;;3;27\r\n"), "{csv}");
     assert!(csv.contains("Total;24;40;3;67\r\n"), "{csv}");
 }
+
+#[tokio::test]
+async fn notifications_are_listed_newest_first_and_muting_is_per_space() {
+    let (space, _dir, profile) = replica().await;
+    let item = ItemId::random();
+    assert!(
+        !profile
+            .record_notification(space, item, "Agenda", "A a ajouté « X »")
+            .await
+            .unwrap()
+    );
+    profile.set_space_muted(space, true).await.unwrap();
+    assert!(
+        profile
+            .record_notification(space, item, "Forum", "B vous cite")
+            .await
+            .unwrap()
+    );
+    let listed = profile.notifications(10).await.unwrap();
+    let bodies: Vec<&str> = listed.iter().map(|n| n.body.as_str()).collect();
+    assert_eq!(bodies, ["B vous cite", "A a ajouté « X »"]);
+    assert!(listed.iter().all(|n| !n.read));
+    profile.mark_notifications_read(Some(listed[1].id)).await.unwrap();
+    let read: Vec<bool> = profile
+        .notifications(10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|n| n.read)
+        .collect();
+    assert_eq!(read, [false, true]);
+    profile.set_space_muted(space, false).await.unwrap();
+    assert!(!profile.space_muted(space).await.unwrap());
+}
