@@ -62,7 +62,7 @@ pub use members::{InvitationView, MemberView};
 pub use planning::{Roster, RosterSlot, RotaWeek, Swap, Team, TeamInput};
 pub use polls::{OptionResult, Poll, PollInput, PollResults};
 pub use profile::{
-    BookingDecision, Changed, ChangedItem, HistoryEntry, Notification, OpOutcome, Profile, SpaceInfo,
+    BookingDecision, Changed, ChangedItem, HistoryEntry, Notification, OpOutcome, Photo, Profile, SpaceInfo,
     SyncReport,
 };
 pub use search::Hit;

@@ -31,12 +31,14 @@ mod documents;
 mod forum;
 mod membership;
 mod notifications;
+mod photos;
 mod planning;
 mod polls;
 
 pub use bookings::BookingDecision;
 pub use membership::OpOutcome;
 pub use notifications::Notification;
+pub use photos::Photo;
 
 /// `outbox.kind` of a sealed entry.
 pub(crate) const OUTBOX_ENTRY: i64 = 0;

@@ -668,3 +668,40 @@ pub(crate) async fn set_space_muted(state: State<'_, AppState>, space: String, m
 pub(crate) async fn space_muted(state: State<'_, AppState>, space: String) -> Result<bool> {
     Ok(state.profile.space_muted(space_id(&space)?).await?)
 }
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn set_photo(
+    state: State<'_, AppState>,
+    space: String,
+    id: String,
+    path: String,
+) -> Result<()> {
+    Ok(state
+        .profile
+        .set_photo(space_id(&space)?, item_id(&id)?, Path::new(&path))
+        .await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn remove_photo(state: State<'_, AppState>, space: String, id: String) -> Result<()> {
+    Ok(state
+        .profile
+        .remove_photo(space_id(&space)?, item_id(&id)?)
+        .await?)
+}
+
+/// The photo as a `data:` URL the window can show, or `None`.
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn photo(state: State<'_, AppState>, space: String, id: String) -> Result<Option<String>> {
+    let photo = state.profile.photo(space_id(&space)?, item_id(&id)?).await?;
+    Ok(photo.map(|p| {
+        format!(
+            "data:{};base64,{}",
+            p.mime,
+            data_encoding::BASE64.encode(&p.bytes)
+        )
+    }))
+}

@@ -120,3 +120,47 @@ async fn concurrent_card_edits_show_both_values_until_one_is_picked() -> anyhow:
     assert_eq!(refused.code(), Code::NotAllowed);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_photo_reaches_other_members_and_only_images_are_taken() -> anyhow::Result<()> {
+    let relay = TestRelay::start().await?;
+    let (alice, space) = create_space(&relay, "Santé", "Alice").await?;
+    let bob = invite_and_join(&alice, space, Role::Reader, "Bob").await?;
+    let card = alice
+        .profile
+        .add_card(
+            space,
+            CardInput {
+                name: "Dr Anne Roux".into(),
+                kind: "person".into(),
+                ..CardInput::default()
+            },
+        )
+        .await?;
+    let id = card.id.parse()?;
+    let dir = tempfile::tempdir()?;
+    let png = dir.path().join("anne.png");
+    let mut image = b"\x89PNG\r\n\x1a\n".to_vec();
+    image.extend((0..50_000u32).map(|n| (n % 251) as u8));
+    std::fs::write(&png, &image)?;
+    let text = dir.path().join("cv.txt");
+    std::fs::write(&text, "pas une image")?;
+    let refused = alice.profile.set_photo(space, id, &text).await;
+    assert_eq!(refused.err().map(|e| e.code()), Some(Code::InvalidInput));
+    let missing = alice
+        .profile
+        .set_photo(space, id, &dir.path().join("absente.jpg"))
+        .await;
+    assert_eq!(missing.err().map(|e| e.code()), Some(Code::FileUnreadable));
+    alice.profile.set_photo(space, id, &png).await?;
+    alice.profile.sync_once().await?;
+    bob.profile.sync_once().await?;
+    let photo = bob.profile.photo(space, id).await?.expect("the card has a photo");
+    assert_eq!(photo.mime, "image/png");
+    assert_eq!(photo.bytes, image, "the same bytes, fetched from the relay");
+    alice.profile.remove_photo(space, id).await?;
+    alice.profile.sync_once().await?;
+    bob.profile.sync_once().await?;
+    assert!(bob.profile.photo(space, id).await?.is_none());
+    Ok(())
+}
