@@ -31,7 +31,7 @@ import {
   type Topic,
 } from './types';
 
-type Args = Record<string, unknown>;
+export type Args = Record<string, unknown>;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -165,6 +165,8 @@ export class FakeBackend {
   posts: (Post & { space: string })[] = [];
   /** The clock changes are stamped with. */
   now: () => Date = () => new Date();
+  /** Commands of modules that keep their fakes beside them (see `bookings/fake.ts`). */
+  handlers = new Map<string, (args: Args) => unknown>();
   private nextId = 1;
 
   install(): this {
@@ -1005,8 +1007,11 @@ export class FakeBackend {
         return this.search(args.space, String(args.text ?? ''));
       case 'sync_status':
         return this.status;
-      default:
+      default: {
+        const handler = this.handlers.get(cmd);
+        if (handler) return handler(args);
         throw { code: 'internal', message: `unknown command ${cmd}` };
+      }
     }
   }
 

@@ -31,7 +31,8 @@ import type {
 /** Name of the single backend-to-UI event; its payload is a `BackendEvent`. */
 export const BACKEND_EVENT = 'bastide://event';
 
-async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
+/** Invokes a backend command; a rejection becomes a `BastideError`. */
+export async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
   try {
     return await invoke<T>(command, args);
   } catch (raw) {

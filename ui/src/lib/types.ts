@@ -354,7 +354,15 @@ export interface Post {
 }
 
 /** What a search result is. */
-export type HitKind = 'agenda.event' | 'directory.card' | 'doc.document' | 'forum.post' | 'forum.topic';
+export type HitKind =
+  | 'agenda.event'
+  | 'directory.card'
+  | 'doc.document'
+  | 'doc.comment'
+  | 'forum.post'
+  | 'forum.topic'
+  | 'bookings.resource'
+  | 'cantine.site';
 
 /** One search result; `snippet` marks the matches between « and ». */
 export interface Hit {

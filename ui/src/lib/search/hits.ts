@@ -8,10 +8,13 @@ export const KIND_LABELS: Record<HitKind, string> = {
   'doc.document': 'Document',
   'forum.post': 'Message',
   'forum.topic': 'Sujet',
+  'doc.comment': 'Commentaire',
+  'bookings.resource': 'Ressource',
+  'cantine.site': 'Cantine',
 };
 
 /** The view of a space where a result is. */
-export type HitView = 'agenda' | 'directory' | 'documents' | 'forum';
+export type HitView = 'agenda' | 'directory' | 'documents' | 'forum' | 'bookings' | 'cantine';
 
 export const KIND_VIEWS: Record<HitKind, HitView> = {
   'agenda.event': 'agenda',
@@ -19,6 +22,9 @@ export const KIND_VIEWS: Record<HitKind, HitView> = {
   'doc.document': 'documents',
   'forum.post': 'forum',
   'forum.topic': 'forum',
+  'doc.comment': 'documents',
+  'bookings.resource': 'bookings',
+  'cantine.site': 'cantine',
 };
 
 export function kindLabel(kind: HitKind | string): string {
@@ -28,7 +34,8 @@ export function kindLabel(kind: HitKind | string): string {
 /** Where a result leads, and the item to open there (a message opens its view only). */
 export function destination(hit: Hit): { view: HitView; item: string | null } {
   const view = KIND_VIEWS[hit.kind] ?? 'agenda';
-  return { view, item: hit.kind === 'forum.post' ? null : hit.item };
+  const opens = hit.kind === 'agenda.event' || hit.kind === 'directory.card' || hit.kind === 'doc.document' || hit.kind === 'forum.topic';
+  return { view, item: opens ? hit.item : null };
 }
 
 export interface SnippetPiece {

@@ -67,6 +67,10 @@ describe('SpaceView', () => {
     expect(screen.getByTestId('invite-open')).toBeTruthy();
 
     await fireEvent.keyDown(screen.getByTestId('view-members'), { key: 'ArrowLeft' });
+    expect(screen.getByTestId('view-cantine').getAttribute('aria-selected')).toBe('true');
+    await fireEvent.keyDown(screen.getByTestId('view-cantine'), { key: 'ArrowLeft' });
+    expect(screen.getByTestId('view-bookings').getAttribute('aria-selected')).toBe('true');
+    await fireEvent.keyDown(screen.getByTestId('view-bookings'), { key: 'ArrowLeft' });
     expect(screen.getByTestId('view-forum').getAttribute('aria-selected')).toBe('true');
     await fireEvent.keyDown(screen.getByTestId('view-forum'), { key: 'ArrowLeft' });
     expect(screen.getByTestId('view-documents').getAttribute('aria-selected')).toBe('true');
@@ -76,7 +80,7 @@ describe('SpaceView', () => {
     expect(screen.getByTestId('view-agenda').getAttribute('aria-selected')).toBe('true');
   });
 
-  it('shows the directory as the second view: Agenda | Annuaire | Documents | Forum | Membres', async () => {
+  it('shows the directory as the second view: Agenda | Annuaire | Documents | Forum | Réservations | Cantine | Membres', async () => {
     const space = backend.addSpace('Pays — santé');
     backend.addCardTo(space.id, { name: 'Dr Anne Roux', organisation: 'Maison de santé de Cajarc' });
     render(SpaceView, { space });
@@ -86,6 +90,8 @@ describe('SpaceView', () => {
       'Annuaire',
       'Documents',
       'Forum',
+      'Réservations',
+      'Cantine',
       'Membres',
     ]);
     await fireEvent.click(screen.getByTestId('view-directory'));
