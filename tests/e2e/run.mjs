@@ -7,7 +7,9 @@
 // notifications for them. Then documents: a file the script writes is added by its path,
 // submitted for approval, and a third member (another CLI profile, invited as validator)
 // approves it from the command line; the window shows « Approuvé » by itself. Last, the
-// search box finds the second member's event without its accents.
+// search box finds the second member's event without its accents. Then the daily
+// services: a room is added and booked, a taken time is refused in French; a cantine
+// site is added and a day's meal counts are typed with the keyboard.
 // Usually started by run.sh, which provides the display, the session bus, the
 // notification server, the driver and a fresh profile.
 //
@@ -89,6 +91,13 @@ const DOC_TITLE = 'Budget primitif 2027';
 const DOC_FOLDER = 'Délibérations';
 // What is typed in the search box: no accents, lower case; it must find REMOTE_TITLE.
 const SEARCH_TEXT = 'marche noel';
+// The room the window adds and books (a week from today, 18:00 to 20:00).
+const ROOM_NAME = 'Salle du conseil';
+const BOOKING_TITLE = 'Conseil municipal';
+// The cantine site the window adds, and the counts typed for its first open day
+// (maternelle, élémentaire, adulte).
+const SITE_NAME = 'École des Tilleuls';
+const MEAL_COUNTS = [24, 31, 4];
 // Window widths the agenda header must fit in (the app's minimum is 900 px).
 const NARROW_WIDTH = 900;
 
@@ -677,6 +686,95 @@ async function main() {
       await browser.saveScreenshot(file);
       console.log(`    capture : ${file}`);
     });
+
+    const bookingDay = dayInAWeek();
+    const roomBooked = `réserver « ${ROOM_NAME} » : la réservation s’affiche « Confirmée »`;
+    await check(roomBooked, [`créer l’espace « ${SPACE_NAME} »`], async () => {
+      await closeDialogs();
+      await byTestId('view-bookings').click();
+      await shown(byTestId('bookings-panel'), 'the bookings view did not appear');
+      await byTestId('resource-new').click();
+      await shown(byTestId('resource-dialog'), 'the resource form did not open');
+      await byTestId('resource-name').setValue(ROOM_NAME);
+      await byTestId('resource-submit').click();
+      await shown(byTestId('resource-dialog'), 'the resource form stayed open', { gone: true });
+      await shown(byTestId('bookings-row'), 'no line for the new resource in the day view');
+      await byTestId('booking-new').click();
+      await shown(byTestId('booking-dialog'), 'the booking form did not open');
+      await byTestId('booking-title').setValue(BOOKING_TITLE);
+      await fillField('booking-day', bookingDay);
+      await fillField('booking-start', '18:00');
+      await fillField('booking-end', '20:00');
+      await byTestId('booking-submit').click();
+      await shown(byTestId('booking-dialog'), 'the booking form stayed open', { gone: true });
+      let blocks = [];
+      await waitFor(async () => (blocks = await bookingBlocks()).length === 1, 'no booking block in the day view');
+      expect(blocks[0].text.includes(BOOKING_TITLE), `the block reads "${blocks[0].text}"`);
+      expect(blocks[0].status === 'confirmed' && blocks[0].text.includes('Confirmée'), `the block's status is ${blocks[0].status}`);
+      const file = path.join(config.artifacts, 'bookings.png');
+      await browser.saveScreenshot(file);
+      console.log(`    capture : ${file}`);
+    });
+
+    await check('un créneau déjà réservé est refusé en français, sans rien enregistrer', [roomBooked], async () => {
+      await byTestId('booking-new').click();
+      await shown(byTestId('booking-dialog'), 'the booking form did not open');
+      await byTestId('booking-title').setValue('Doublon');
+      await fillField('booking-day', bookingDay);
+      await fillField('booking-start', '19:00');
+      await fillField('booking-end', '21:00');
+      await byTestId('booking-submit').click();
+      const error = byTestId('error-message');
+      await shown(error, 'no error-message after booking a taken time');
+      const text = await textOf(error);
+      expect(text.includes('Ce créneau est déjà réservé'), `error-message reads "${text}"`);
+      expect(await byTestId('booking-dialog').isDisplayed(), 'the form closed although it was refused');
+      await byTestId('modal-close').click();
+      const blocks = await bookingBlocks();
+      expect(blocks.length === 1, `the day view shows ${blocks.length} bookings`);
+    });
+
+    const mealsEntered = `saisir au clavier les repas d’une journée à « ${SITE_NAME} » : les totaux suivent`;
+    await check(mealsEntered, [`créer l’espace « ${SPACE_NAME} »`], async () => {
+      await closeDialogs();
+      await byTestId('view-cantine').click();
+      await shown(byTestId('cantine-panel'), 'the cantine view did not appear');
+      await byTestId('cantine-site-new').click();
+      await shown(byTestId('cantine-site-dialog'), 'the site form did not open');
+      await byTestId('cantine-site-name').setValue(SITE_NAME);
+      await byTestId('cantine-site-submit').click();
+      await shown(byTestId('cantine-sheet'), 'no month sheet for the new site');
+      // The first open day's first cell, then the keyboard only.
+      const first = browser.$('[data-testid="cantine-cell"][data-cell="0:0"]');
+      await shown(first, 'no open day in this month\'s sheet');
+      await first.click();
+      for (const count of MEAL_COUNTS) {
+        await browser.keys(String(count).split(''));
+        await browser.keys('Tab');
+      }
+      const sum = MEAL_COUNTS.reduce((a, b) => a + b, 0);
+      let total = '';
+      await waitFor(
+        async () => (total = (await textOf(byTestId('cantine-grand-total'))).trim()) === String(sum),
+        `the grand total never read ${sum} (last "${total}"; ${await errorText()})`,
+      );
+      const file = path.join(config.artifacts, 'cantine.png');
+      await browser.saveScreenshot(file);
+      console.log(`    capture : ${file}`);
+    });
+
+    await check('les repas saisis restent après un changement d’onglet', [mealsEntered], async () => {
+      await byTestId('view-agenda').click();
+      await byTestId('view-cantine').click();
+      await shown(byTestId('cantine-sheet'), 'no month sheet after coming back');
+      let values = [];
+      await waitFor(async () => {
+        values = await browser.execute(() =>
+          [0, 1, 2].map((col) => document.querySelector(`[data-testid="cantine-cell"][data-cell="0:${col}"]`)?.value ?? null),
+        );
+        return values.join(',') === MEAL_COUNTS.join(',');
+      }, `the first open day reads ${JSON.stringify(values)}`);
+    });
   } finally {
     if (browser) await browser.deleteSession().catch(() => {});
     if (cliProfile) {
@@ -966,6 +1064,23 @@ async function errorText() {
   } catch {
     return 'error-message unreadable';
   }
+}
+
+/** Closes whatever dialog is open. */
+async function closeDialogs() {
+  for (const dialog of ['event-dialog', 'invite-dialog', 'doc-dialog', 'booking-dialog', 'resource-dialog']) {
+    if (await byTestId(dialog).isDisplayed()) await byTestId('modal-close').click();
+  }
+}
+
+/** The booking blocks of the day view: their text and status. */
+async function bookingBlocks() {
+  return browser.execute(() =>
+    [...document.querySelectorAll('[data-testid="booking-block"]')].map((b) => ({
+      text: (b.textContent ?? '').replace(/\s+/g, ' ').trim(),
+      status: b.getAttribute('data-status'),
+    })),
+  );
 }
 
 /** `YYYY-MM-DD` a week from today, local time: the event lands in the near future. */
