@@ -362,7 +362,9 @@ export type HitKind =
   | 'forum.post'
   | 'forum.topic'
   | 'bookings.resource'
-  | 'cantine.site';
+  | 'cantine.site'
+  | 'polls.poll'
+  | 'board.ad';
 
 /** One search result; `snippet` marks the matches between « and ». */
 export interface Hit {

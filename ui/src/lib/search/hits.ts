@@ -11,10 +11,12 @@ export const KIND_LABELS: Record<HitKind, string> = {
   'doc.comment': 'Commentaire',
   'bookings.resource': 'Ressource',
   'cantine.site': 'Cantine',
+  'polls.poll': 'Sondage',
+  'board.ad': 'Annonce',
 };
 
 /** The view of a space where a result is. */
-export type HitView = 'agenda' | 'directory' | 'documents' | 'forum' | 'bookings' | 'cantine';
+export type HitView = 'agenda' | 'directory' | 'documents' | 'forum' | 'bookings' | 'cantine' | 'polls' | 'board';
 
 export const KIND_VIEWS: Record<HitKind, HitView> = {
   'agenda.event': 'agenda',
@@ -25,6 +27,8 @@ export const KIND_VIEWS: Record<HitKind, HitView> = {
   'doc.comment': 'documents',
   'bookings.resource': 'bookings',
   'cantine.site': 'cantine',
+  'polls.poll': 'polls',
+  'board.ad': 'board',
 };
 
 export function kindLabel(kind: HitKind | string): string {

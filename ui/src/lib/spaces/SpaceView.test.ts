@@ -67,6 +67,12 @@ describe('SpaceView', () => {
     expect(screen.getByTestId('invite-open')).toBeTruthy();
 
     await fireEvent.keyDown(screen.getByTestId('view-members'), { key: 'ArrowLeft' });
+    expect(screen.getByTestId('view-board').getAttribute('aria-selected')).toBe('true');
+    await fireEvent.keyDown(screen.getByTestId('view-board'), { key: 'Home' });
+    expect(screen.getByTestId('view-agenda').getAttribute('aria-selected')).toBe('true');
+    await fireEvent.keyDown(screen.getByTestId('view-agenda'), { key: 'End' });
+    expect(screen.getByTestId('view-members').getAttribute('aria-selected')).toBe('true');
+    await fireEvent.click(screen.getByTestId('view-cantine'));
     expect(screen.getByTestId('view-cantine').getAttribute('aria-selected')).toBe('true');
     await fireEvent.keyDown(screen.getByTestId('view-cantine'), { key: 'ArrowLeft' });
     expect(screen.getByTestId('view-bookings').getAttribute('aria-selected')).toBe('true');
@@ -80,7 +86,7 @@ describe('SpaceView', () => {
     expect(screen.getByTestId('view-agenda').getAttribute('aria-selected')).toBe('true');
   });
 
-  it('shows the directory as the second view: Agenda | Annuaire | Documents | Forum | Réservations | Cantine | Membres', async () => {
+  it('shows the directory as the second view, then documents, forum and the daily services', async () => {
     const space = backend.addSpace('Pays — santé');
     backend.addCardTo(space.id, { name: 'Dr Anne Roux', organisation: 'Maison de santé de Cajarc' });
     render(SpaceView, { space });
@@ -92,6 +98,9 @@ describe('SpaceView', () => {
       'Forum',
       'Réservations',
       'Cantine',
+      'Sondages',
+      'Planning',
+      'Annonces',
       'Membres',
     ]);
     await fireEvent.click(screen.getByTestId('view-directory'));
