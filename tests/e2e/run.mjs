@@ -775,6 +775,22 @@ async function main() {
         return values.join(',') === MEAL_COUNTS.join(',');
       }, `the first open day reads ${JSON.stringify(values)}`);
     });
+
+    await check(`la liste « Notifications » garde l’annonce de « ${REMOTE_TITLE} »`, [added], async () => {
+      await closeDialogs();
+      await shown(byTestId('notifications-unread'), 'no unread count on « Notifications »');
+      await byTestId('notifications-open').click();
+      await shown(byTestId('notifications-dialog'), 'the notification list did not open');
+      let texts = [];
+      await waitFor(async () => {
+        texts = await browser.execute(() =>
+          [...document.querySelectorAll('[data-testid="notification"]')].map((n) => (n.textContent ?? '').replace(/\s+/g, ' ')),
+        );
+        return texts.some((t) => t.includes(REMOTE_TITLE) && t.includes('Agenda'));
+      }, `the list holds ${JSON.stringify(texts)}`);
+      await byTestId('modal-close').click();
+      await shown(byTestId('notifications-unread'), 'the unread count stayed after reading the list', { gone: true });
+    });
   } finally {
     if (browser) await browser.deleteSession().catch(() => {});
     if (cliProfile) {
@@ -1068,7 +1084,7 @@ async function errorText() {
 
 /** Closes whatever dialog is open. */
 async function closeDialogs() {
-  for (const dialog of ['event-dialog', 'invite-dialog', 'doc-dialog', 'booking-dialog', 'resource-dialog']) {
+  for (const dialog of ['event-dialog', 'invite-dialog', 'doc-dialog', 'booking-dialog', 'resource-dialog', 'notifications-dialog']) {
     if (await byTestId(dialog).isDisplayed()) await byTestId('modal-close').click();
   }
 }

@@ -165,6 +165,19 @@ export class FakeBackend {
   posts: (Post & { space: string })[] = [];
   /** The clock changes are stamped with. */
   now: () => Date = () => new Date();
+  /** This computer's notification list, newest last. */
+  notifications: {
+    id: number;
+    space: string;
+    spaceName: string;
+    item: string;
+    module: string;
+    body: string;
+    at: string;
+    read: boolean;
+  }[] = [];
+  /** Spaces whose desktop notifications are muted. */
+  muted = new Set<string>();
   /** Commands of modules that keep their fakes beside them (see `bookings/fake.ts`). */
   handlers = new Map<string, (args: Args) => unknown>();
   private nextId = 1;
@@ -1007,6 +1020,18 @@ export class FakeBackend {
         return this.search(args.space, String(args.text ?? ''));
       case 'sync_status':
         return this.status;
+      case 'list_notifications':
+        return [...this.notifications].reverse();
+      case 'mark_notifications_read':
+        for (const n of this.notifications) if (args.upTo == null || n.id <= Number(args.upTo)) n.read = true;
+        return null;
+      case 'space_muted':
+        return this.muted.has(String(args.space));
+      case 'set_space_muted':
+        this.space(args.space);
+        if (args.muted) this.muted.add(String(args.space));
+        else this.muted.delete(String(args.space));
+        return null;
       default: {
         const handler = this.handlers.get(cmd);
         if (handler) return handler(args);

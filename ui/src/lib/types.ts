@@ -233,7 +233,8 @@ export interface CardFilter {
 export type BackendEvent =
   | ({ type: 'syncStatus' } & SyncStatus)
   | { type: 'itemsChanged'; space: string; ids: string[] }
-  | { type: 'membersChanged'; space: string };
+  | { type: 'membersChanged'; space: string }
+  | { type: 'notificationsChanged'; unread: number };
 
 /** Error codes the backend may reject a command with. */
 export const ERROR_CODES = [

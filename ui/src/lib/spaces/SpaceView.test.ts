@@ -158,3 +158,17 @@ describe('SpaceView', () => {
     expect(screen.queryByTestId('my-role')).toBeNull();
   });
 });
+
+describe('SpaceView notifications', () => {
+  it('mutes and restores the desktop notifications of the space', async () => {
+    const space = backend.addSpace('Mairie');
+    render(SpaceView, { space });
+    const button = await screen.findByTestId('space-mute');
+    expect(button.textContent).toBe('Couper les notifications');
+    await fireEvent.click(button);
+    await waitFor(() => expect(screen.getByTestId('space-mute').textContent).toBe('Rétablir les notifications'));
+    expect(backend.muted.has(space.id)).toBe(true);
+    await fireEvent.click(screen.getByTestId('space-mute'));
+    await waitFor(() => expect(backend.muted.has(space.id)).toBe(false));
+  });
+});
