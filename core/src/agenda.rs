@@ -156,9 +156,7 @@ pub(crate) fn write(
     }
     put_str_if_changed(doc, "place", &input.place)?;
     put_str_if_changed(doc, "theme", &input.theme)?;
-    if get_bool(doc, "deleted").is_none() {
-        doc.put(ROOT, "deleted", false)?;
-    }
+    crate::fields::init_deleted(doc)?;
     if doc.get_heads() == before {
         // Saved without a change: nothing to sign, nothing to send.
         return Ok(());

@@ -10,7 +10,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::cantine::day_text;
 use crate::error::Error;
-use crate::fields::{get_bool, get_str, put_str_if_changed, put_text, stamp, utc};
+use crate::fields::{get_bool, get_str, put_str_if_changed, put_text, utc};
 use bastide_proto::{ItemId, SpaceId};
 
 /// The item kind of announcements.
@@ -163,10 +163,7 @@ pub(crate) fn write(
     if get_bool(doc, "closed").is_none() {
         doc.put(ROOT, "closed", false)?;
     }
-    if doc.get_heads() != before {
-        stamp(doc, by, now)?;
-    }
-    Ok(())
+    crate::fields::stamp_if_changed(doc, &before, by, now)
 }
 
 /// Closes an announcement, or renews it for `days` from `today` (reopening it).
@@ -184,10 +181,7 @@ pub(crate) fn write_state(
     if let Some(until) = renew_until {
         put_str_if_changed(doc, "expires", &day_text(until))?;
     }
-    if doc.get_heads() != before {
-        stamp(doc, by, now)?;
-    }
-    Ok(())
+    crate::fields::stamp_if_changed(doc, &before, by, now)
 }
 
 /// Reads an announcement; `author` is the device that signed its first change.
@@ -223,7 +217,7 @@ pub(crate) async fn project(
     id: ItemId,
     ad: &Ad,
 ) -> Result<(), Error> {
-    let json = serde_json::to_string(ad).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    let json = crate::fields::to_json(ad)?;
     sqlx::query(
         "INSERT INTO board_ads (item, space, category, commune, expires, closed, created_at, ad)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)

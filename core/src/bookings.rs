@@ -20,7 +20,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{Date, Duration, Month, OffsetDateTime, PrimitiveDateTime, UtcOffset, Weekday};
 
 use crate::error::Error;
-use crate::fields::{get_bool, get_str, put_str_if_changed, stamp, utc};
+use crate::fields::{from_json, get_bool, get_str, put_str_if_changed, stamp, utc};
 use bastide_proto::{ItemId, SpaceId};
 
 /// The item kind of resources.
@@ -226,13 +226,8 @@ pub(crate) fn write_resource(
     put_bool_if_changed(doc, "confirm", input.confirm)?;
     put_bool_if_changed(doc, "divisible", input.divisible)?;
     put_str_if_changed(doc, "book_role", &input.book_role)?;
-    if get_bool(doc, "deleted").is_none() {
-        doc.put(ROOT, "deleted", false)?;
-    }
-    if doc.get_heads() != before {
-        stamp(doc, by, now)?;
-    }
-    Ok(())
+    crate::fields::init_deleted(doc)?;
+    crate::fields::stamp_if_changed(doc, &before, by, now)
 }
 
 fn put_uint_if_changed(doc: &mut AutoCommit, key: &str, value: u32) -> Result<(), Error> {
@@ -467,10 +462,7 @@ pub(crate) fn write_decision(
     if let Some(ok) = overlap_ok {
         put_bool_if_changed(doc, "overlap_ok", ok)?;
     }
-    if doc.get_heads() != before {
-        stamp(doc, by, now)?;
-    }
-    Ok(())
+    crate::fields::stamp_if_changed(doc, &before, by, now)
 }
 
 /// Reads a booking document.
@@ -507,7 +499,7 @@ pub(crate) async fn project_resource(
     id: ItemId,
     resource: &Resource,
 ) -> Result<(), Error> {
-    let json = serde_json::to_string(resource).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    let json = crate::fields::to_json(resource)?;
     sqlx::query(
         "INSERT INTO resources (item, space, name, deleted, resource) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT(item) DO UPDATE SET name = excluded.name, deleted = excluded.deleted,
@@ -532,7 +524,7 @@ pub(crate) async fn project_booking(
     booking: &Booking,
     author: &[u8],
 ) -> Result<(), Error> {
-    let json = serde_json::to_string(booking).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    let json = crate::fields::to_json(booking)?;
     let resource = booking
         .fields
         .resource
@@ -631,10 +623,6 @@ pub(crate) async fn booking(
             .await?;
     row.map(|(json, author)| Ok((from_json(&json)?, author)))
         .transpose()
-}
-
-fn from_json<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, Error> {
-    serde_json::from_str(json).map_err(|e| Error::InvalidInput(format!("corrupt projection: {e}")))
 }
 
 /// The first occurrence among `slots` that overlaps a booking holding its time on

@@ -9,8 +9,6 @@
 //! until someone enters the one to keep. Totals add the shown value of each cell once.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
-use std::path::Path;
 
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ROOT, ReadDoc, ScalarValue, Value};
@@ -19,7 +17,7 @@ use sqlx::SqliteConnection;
 use time::{Date, Duration, Month, OffsetDateTime, Weekday};
 
 use crate::error::Error;
-use crate::fields::{get_bool, get_str, put_str_if_changed, stamp, utc};
+use crate::fields::{from_json, get_bool, get_str, put_str_if_changed, stamp, utc};
 use bastide_proto::{ItemId, SpaceId};
 
 /// The item kind of sites.
@@ -182,13 +180,8 @@ pub(crate) fn write_site(
     put_str_if_changed(doc, "type", SITE)?;
     put_str_if_changed(doc, "name", &input.name)?;
     put_str_if_changed(doc, "categories", &input.categories.join("\n"))?;
-    if get_bool(doc, "deleted").is_none() {
-        doc.put(ROOT, "deleted", false)?;
-    }
-    if doc.get_heads() != before {
-        stamp(doc, by, now)?;
-    }
-    Ok(())
+    crate::fields::init_deleted(doc)?;
+    crate::fields::stamp_if_changed(doc, &before, by, now)
 }
 
 /// Marks the days from `from` to `to` (included) closed or open again; one key per
@@ -216,10 +209,7 @@ pub(crate) fn write_closed(
         }
         day += Duration::days(1);
     }
-    if doc.get_heads() != before {
-        stamp(doc, by, now)?;
-    }
-    Ok(())
+    crate::fields::stamp_if_changed(doc, &before, by, now)
 }
 
 /// Reads a site document.
@@ -249,14 +239,7 @@ pub(crate) fn read_site(doc: &AutoCommit, space: SpaceId, id: ItemId) -> Site {
 
 /// The id of a site's month sheet: the same on every computer.
 pub(crate) fn month_id(site: ItemId, month: &str) -> ItemId {
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(b"bastide cantine month\0");
-    hasher.update(&site.0);
-    hasher.update(month.as_bytes());
-    let hash = hasher.finalize();
-    let mut id = [0u8; 16];
-    id.copy_from_slice(&hash.as_bytes()[..16]);
-    ItemId(id)
+    crate::fields::derived_id("bastide cantine month", &[&site.0, month.as_bytes()])
 }
 
 /// Checks a count typed or given: a whole number from 0 to [`MAX_COUNT`].
@@ -355,7 +338,7 @@ pub(crate) async fn project_site(
     id: ItemId,
     site: &Site,
 ) -> Result<(), Error> {
-    let json = serde_json::to_string(site).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    let json = crate::fields::to_json(site)?;
     sqlx::query(
         "INSERT INTO cantine_sites (item, space, name, deleted, site) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT(item) DO UPDATE SET name = excluded.name, deleted = excluded.deleted, site = excluded.site",
@@ -401,7 +384,7 @@ pub(crate) async fn project_month(
         let Some(count) = cell.count else {
             continue;
         };
-        let json = serde_json::to_string(&cell.values).map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let json = crate::fields::to_json(&cell.values)?;
         sqlx::query(
             "INSERT INTO meal_counts (site, day, category, count, conflict, item, cell) VALUES (?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT(site, day, category) DO UPDATE SET count = excluded.count,
@@ -449,10 +432,6 @@ pub(crate) async fn site(
             .fetch_optional(conn)
             .await?;
     row.map(|(json,)| from_json(&json)).transpose()
-}
-
-fn from_json<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, Error> {
-    serde_json::from_str(json).map_err(|e| Error::InvalidInput(format!("corrupt projection: {e}")))
 }
 
 /// Parses a month, YYYY-MM, into its first day.
@@ -646,13 +625,7 @@ fn export_rows(sheet: &MealMonth) -> (Vec<String>, Vec<ExportRow>, Vec<u32>) {
 
 /// The CSV bytes of a month sheet.
 pub fn csv(sheet: &MealMonth) -> Vec<u8> {
-    let field = |s: &str| {
-        if s.contains([';', '"', '\n']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_owned()
-        }
-    };
+    let field = crate::export::csv_field;
     let (header, rows, totals) = export_rows(sheet);
     let mut out = String::from("\u{feff}");
     out.push_str(&header.iter().map(|h| field(h)).collect::<Vec<_>>().join(";"));
@@ -715,30 +688,6 @@ pub fn xlsx(sheet: &MealMonth) -> Result<Vec<u8>, Error> {
     }
     page.set_column_width(0, 12).map_err(fail)?;
     book.save_to_buffer().map_err(fail)
-}
-
-/// Writes `bytes` to `out` whole or not at all (a temporary file beside it, then a
-/// rename).
-pub(crate) fn write_file(out: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let unwritable = |source| Error::FileUnwritable {
-        path: out.to_owned(),
-        source,
-    };
-    let name = out
-        .file_name()
-        .ok_or_else(|| unwritable(std::io::Error::other("no file name")))?;
-    let mut partial = name.to_owned();
-    partial.push(".partial");
-    let tmp = out.with_file_name(partial);
-    let written = std::fs::File::create(&tmp).and_then(|mut f| {
-        f.write_all(bytes)?;
-        f.sync_all()
-    });
-    if let Err(error) = written.and_then(|()| std::fs::rename(&tmp, out)) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(unwritable(error));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -110,7 +110,7 @@ pub(crate) async fn project(
     .bind(space.0.as_slice())
     .bind(document)
     .bind(&comment.created_at)
-    .bind(serde_json::to_string(&comment).map_err(|e| Error::InvalidInput(e.to_string()))?)
+    .bind(crate::fields::to_json(&comment)?)
     .execute(conn)
     .await?;
     Ok(comment)

@@ -233,13 +233,8 @@ pub(crate) fn write(
     if get_str(doc, "public").unwrap_or_default() != public {
         doc.put(ROOT, "public", public)?;
     }
-    if get_bool(doc, "deleted").is_none() {
-        doc.put(ROOT, "deleted", false)?;
-    }
-    if doc.get_heads() != before {
-        stamp(doc, by, now)?;
-    }
-    Ok(())
+    crate::fields::init_deleted(doc)?;
+    crate::fields::stamp_if_changed(doc, &before, by, now)
 }
 
 /// Settles a conflict: writes `value` into `field`, over every concurrent value.
@@ -330,7 +325,7 @@ pub(crate) async fn project(
     id: ItemId,
     card: &Card,
 ) -> Result<(), Error> {
-    let json = serde_json::to_string(card).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    let json = crate::fields::to_json(card)?;
     sqlx::query(
         "INSERT INTO contacts (item, space, name, organisation, commune, discipline, deleted, card)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)

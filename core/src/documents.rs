@@ -214,10 +214,7 @@ pub(crate) fn describe(
         .collect();
     put_str_if_changed(doc, "tags", &check_short("tags", &tags.join(","))?)?;
     put_text(doc, "description", description.trim())?;
-    if doc.get_heads() != before {
-        stamp(doc, by, now)?;
-    }
-    Ok(())
+    crate::fields::stamp_if_changed(doc, &before, by, now)
 }
 
 /// Keeps the latest version's text (extracted for search); empty when it has none.
@@ -241,7 +238,7 @@ pub(crate) fn add_version(
         Some((Value::Object(ObjType::List), id)) => id,
         _ => doc.put_object(ROOT, "versions", ObjType::List)?,
     };
-    let json = serde_json::to_string(version).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    let json = crate::fields::to_json(version)?;
     let at = doc.length(&versions);
     doc.insert(&versions, at, json)?;
     stamp(doc, by, now)
@@ -432,7 +429,7 @@ pub(crate) async fn project(
             .await?;
         return Ok(());
     }
-    let json = serde_json::to_string(stored).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    let json = crate::fields::to_json(stored)?;
     sqlx::query(
         "INSERT INTO documents (item, space, title, folder, deleted, doc) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT(item) DO UPDATE SET title = excluded.title, folder = excluded.folder,

@@ -18,6 +18,52 @@ pub(crate) fn utc(date: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// Stamps the document (who, when) if it changed since `before`: saving without a
+/// change signs and sends nothing.
+pub(crate) fn stamp_if_changed(
+    doc: &mut AutoCommit,
+    before: &[automerge::ChangeHash],
+    by: &str,
+    now: OffsetDateTime,
+) -> Result<(), Error> {
+    if doc.get_heads() != before {
+        stamp(doc, by, now)?;
+    }
+    Ok(())
+}
+
+/// Gives a new document its `deleted: false` (nothing for an existing one).
+pub(crate) fn init_deleted(doc: &mut AutoCommit) -> Result<(), Error> {
+    if get_bool(doc, "deleted").is_none() {
+        doc.put(ROOT, "deleted", false)?;
+    }
+    Ok(())
+}
+
+/// A value as the JSON a projection row keeps.
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, Error> {
+    serde_json::to_string(value).map_err(|e| Error::InvalidInput(e.to_string()))
+}
+
+/// A value from the JSON a projection row keeps.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, Error> {
+    serde_json::from_str(json).map_err(|e| Error::InvalidInput(format!("corrupt projection: {e}")))
+}
+
+/// An item id every computer derives the same way from `label` and `parts` (a site's
+/// month sheet, a team's week), so items started offline on two computers are one.
+pub(crate) fn derived_id(label: &str, parts: &[&[u8]]) -> bastide_proto::ItemId {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(label.as_bytes());
+    hasher.update(&[0]);
+    for part in parts {
+        hasher.update(part);
+    }
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
+    bastide_proto::ItemId(id)
+}
+
 /// Records who changed the document last, and when.
 pub(crate) fn stamp(doc: &mut AutoCommit, by: &str, now: OffsetDateTime) -> Result<(), Error> {
     doc.put(ROOT, "updated_at", utc(now))?;

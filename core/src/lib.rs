@@ -32,6 +32,7 @@ pub mod device;
 pub mod directory;
 pub mod documents;
 mod error;
+mod export;
 pub mod extract;
 mod fields;
 pub mod files;

@@ -138,13 +138,8 @@ pub(crate) fn write_team(
     put_str_if_changed(doc, "name", &input.name)?;
     put_str_if_changed(doc, "people", &input.people.join("\n"))?;
     put_str_if_changed(doc, "shifts", &input.shifts.join("\n"))?;
-    if get_bool(doc, "deleted").is_none() {
-        doc.put(ROOT, "deleted", false)?;
-    }
-    if doc.get_heads() != before {
-        stamp(doc, by, now)?;
-    }
-    Ok(())
+    crate::fields::init_deleted(doc)?;
+    crate::fields::stamp_if_changed(doc, &before, by, now)
 }
 
 fn lines(doc: &AutoCommit, key: &str) -> Vec<String> {
@@ -177,13 +172,7 @@ pub fn monday_of(day: Date) -> Date {
 
 /// The id of a team's week: the same on every computer.
 pub(crate) fn week_id(team: ItemId, monday: Date) -> ItemId {
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(b"bastide planning week\0");
-    hasher.update(&team.0);
-    hasher.update(day_text(monday).as_bytes());
-    let mut id = [0u8; 16];
-    id.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
-    ItemId(id)
+    crate::fields::derived_id("bastide planning week", &[&team.0, day_text(monday).as_bytes()])
 }
 
 /// Writes cells of a week: `(day, person, shift, on)`.
@@ -205,10 +194,7 @@ pub(crate) fn write_cells(
             doc.put(ROOT, key.as_str(), *on)?;
         }
     }
-    if doc.get_heads() != before {
-        stamp(doc, by, now)?;
-    }
-    Ok(())
+    crate::fields::stamp_if_changed(doc, &before, by, now)
 }
 
 /// The cells switched on in a week's document: (day, person, shift).
@@ -249,13 +235,7 @@ pub(crate) fn week_view(team: &Team, monday: Date, on: &[(String, String, String
 
 /// The CSV of a week: one row per person, one column per day, shifts joined.
 pub fn rota_csv(week: &RotaWeek) -> Vec<u8> {
-    let field = |s: &str| {
-        if s.contains([';', '"', '\n']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_owned()
-        }
-    };
+    let field = crate::export::csv_field;
     let mut out = String::from("\u{feff}");
     out.push_str(&format!("{};{}\r\n", field(&week.team_name), week.days.join(";")));
     for person in &week.people {
@@ -360,9 +340,7 @@ pub(crate) fn write_roster(
     }
     put_str_if_changed(doc, "type", ROSTER)?;
     put_str_if_changed(doc, "name", name)?;
-    if get_bool(doc, "deleted").is_none() {
-        doc.put(ROOT, "deleted", false)?;
-    }
+    crate::fields::init_deleted(doc)?;
     stamp(doc, by, now)
 }
 
@@ -403,7 +381,7 @@ pub(crate) fn write_swap_request(
         to: to.to_owned(),
         requested_at: utc(now),
     };
-    let json = serde_json::to_string(&request).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    let json = crate::fields::to_json(&request)?;
     doc.put(ROOT, format!("swap/{id}").as_str(), json)?;
     doc.put(ROOT, format!("swap/{id}{SEP}status").as_str(), "requested")?;
     stamp(doc, by, now)

@@ -19,7 +19,7 @@ use sqlx::SqliteConnection;
 use time::OffsetDateTime;
 
 use crate::error::Error;
-use crate::fields::{get_bool, get_str, put_str_if_changed, put_text, stamp, utc};
+use crate::fields::{from_json, get_bool, get_str, put_str_if_changed, put_text, stamp, utc};
 
 /// The item kind of polls.
 pub const KIND: &str = "polls.poll";
@@ -203,7 +203,7 @@ pub(crate) fn write_new(
     put_text(doc, "question", &input.question)?;
     put_text(doc, "description", &input.description)?;
     doc.put(ROOT, "mode", input.mode.as_str())?;
-    let options = serde_json::to_string(&input.options).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    let options = crate::fields::to_json(&input.options)?;
     doc.put(ROOT, "options", options)?;
     doc.put(ROOT, "opens_at", input.opens_at.as_str())?;
     doc.put(ROOT, "closes_at", input.closes_at.as_str())?;
@@ -255,7 +255,7 @@ pub(crate) async fn project(
     id: ItemId,
     poll: &Poll,
 ) -> Result<(), Error> {
-    let json = serde_json::to_string(poll).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    let json = crate::fields::to_json(poll)?;
     sqlx::query(
         "INSERT INTO polls (item, space, created_at, deleted, poll) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT(item) DO UPDATE SET created_at = excluded.created_at, deleted = excluded.deleted,
@@ -294,10 +294,6 @@ pub(crate) async fn get(
         .fetch_optional(conn)
         .await?;
     row.map(|(json,)| from_json(&json)).transpose()
-}
-
-fn from_json<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, Error> {
-    serde_json::from_str(json).map_err(|e| Error::InvalidInput(format!("corrupt projection: {e}")))
 }
 
 /// Checks a vote against the poll's kind and options.

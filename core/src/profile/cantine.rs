@@ -139,7 +139,7 @@ impl Profile {
             ExportFormat::Xlsx => cantine::xlsx(&sheet)?,
         };
         let out = out.to_owned();
-        tokio::task::spawn_blocking(move || cantine::write_file(&out, &bytes))
+        tokio::task::spawn_blocking(move || crate::export::write_file(&out, &bytes))
             .await
             .map_err(|e| Error::InvalidInput(format!("export task failed: {e}")))??;
         Ok(sheet)

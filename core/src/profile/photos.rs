@@ -81,7 +81,7 @@ impl Profile {
             let mut conn = self.pool.acquire().await?;
             files::import(&mut conn, &self.dir, space, path).await?
         };
-        let json = serde_json::to_string(&file).map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let json = crate::fields::to_json(&file)?;
         self.edit_item(space, id, kind, |doc, by, now| {
             doc.put(ROOT, "photo", json.as_str())?;
             crate::fields::stamp(doc, by, now)

@@ -162,7 +162,7 @@ impl Profile {
         let week = self.rota_week(space, team, day).await?;
         let bytes = planning::rota_csv(&week);
         let out = out.to_owned();
-        tokio::task::spawn_blocking(move || crate::cantine::write_file(&out, &bytes))
+        tokio::task::spawn_blocking(move || crate::export::write_file(&out, &bytes))
             .await
             .map_err(|e| Error::InvalidInput(format!("export task failed: {e}")))??;
         Ok(week)
