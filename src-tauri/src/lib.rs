@@ -341,20 +341,7 @@ async fn booking_conflict(
     space: bastide_core::SpaceId,
     item: &bastide_core::ChangedItem,
 ) -> Option<String> {
-    let booking = profile.booking(space, item.id).await.ok()?;
-    let filter = bastide_core::SlotFilter {
-        resource: Some(booking.fields.resource.clone()),
-        ..Default::default()
-    };
-    let slots = profile.booking_slots(space, &filter).await.ok()?;
-    let id = item.id.to_string();
-    let mine: std::collections::HashSet<&str> =
-        slots.iter().filter(|s| s.mine).map(|s| s.id.as_str()).collect();
-    let hit = slots.iter().find(|s| {
-        s.status == "conflict"
-            && ((s.id == id && s.conflicts_with.iter().any(|w| mine.contains(w.as_str())))
-                || (s.mine && s.conflicts_with.contains(&id)))
-    })?;
+    let hit = profile.my_booking_conflict(space, item.id).await.ok()??;
     let day = hit.start.get(..10).unwrap_or(&hit.start);
     Some(format!(
         "Conflit de réservation : « {} » le {day}, déjà réservé. Le gestionnaire de la ressource tranchera.",

@@ -142,3 +142,98 @@ async fn a_weekly_booking_that_collides_once_is_in_conflict_on_that_date_only_ev
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_authors_of_overlapping_offline_bookings_hear_of_the_conflict_and_others_do_not()
+-> anyhow::Result<()> {
+    let relay = TestRelay::start().await?;
+    let (alice, space) = create_space(&relay, "Mairie", "Alice").await?;
+    let bob = invite_and_join(&alice, space, Role::Editor, "Bob").await?;
+    let carol = invite_and_join(&alice, space, Role::Editor, "Carol").await?;
+    let room = alice
+        .profile
+        .add_resource(
+            space,
+            ResourceInput {
+                name: "Salle du conseil".into(),
+                ..ResourceInput::default()
+            },
+        )
+        .await?;
+    for client in [&alice, &bob, &carol] {
+        client.profile.sync_once().await?;
+    }
+    let first = alice
+        .profile
+        .book(
+            space,
+            booking(
+                &room,
+                "CCAS",
+                "2027-01-12T14:00:00+01:00",
+                "2027-01-12T16:00:00+01:00",
+                "",
+            ),
+        )
+        .await?;
+    let later = bob
+        .profile
+        .book(
+            space,
+            booking(
+                &room,
+                "Club photo",
+                "2027-01-12T15:00:00+01:00",
+                "2027-01-12T17:00:00+01:00",
+                "",
+            ),
+        )
+        .await?;
+    let apart = carol
+        .profile
+        .book(
+            space,
+            booking(
+                &room,
+                "Permanence",
+                "2027-01-13T09:00:00+01:00",
+                "2027-01-13T10:00:00+01:00",
+                "",
+            ),
+        )
+        .await?;
+    for client in [&alice, &bob, &carol, &alice] {
+        client.profile.sync_once().await?;
+    }
+    // Alice hears of Bob's booking arriving; Bob of Alice's (his is the one in conflict).
+    let on_alice = alice
+        .profile
+        .my_booking_conflict(space, later.id.parse()?)
+        .await?;
+    assert_eq!(on_alice.map(|s| s.id), Some(later.id.clone()));
+    let on_bob = bob.profile.my_booking_conflict(space, first.id.parse()?).await?;
+    assert_eq!(on_bob.map(|s| (s.id, s.mine)), Some((later.id.clone(), true)));
+    // Carol is not involved, and her own booking collides with nothing.
+    assert!(
+        carol
+            .profile
+            .my_booking_conflict(space, later.id.parse()?)
+            .await?
+            .is_none()
+    );
+    assert!(
+        carol
+            .profile
+            .my_booking_conflict(space, first.id.parse()?)
+            .await?
+            .is_none()
+    );
+    assert!(
+        alice
+            .profile
+            .my_booking_conflict(space, apart.id.parse()?)
+            .await?
+            .is_none()
+    );
+    Ok(())
+}

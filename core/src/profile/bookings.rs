@@ -223,6 +223,29 @@ impl Profile {
         Ok(slots)
     }
 
+    /// When a booking that arrived collides with one of this member's, or makes one of
+    /// theirs the later one in conflict: the occurrence in conflict (for the
+    /// notification both authors get). `None` when this member is not involved.
+    pub async fn my_booking_conflict(&self, space: SpaceId, booking: ItemId) -> Result<Option<Slot>, Error> {
+        let found = self.booking(space, booking).await?;
+        let filter = SlotFilter {
+            resource: Some(found.fields.resource.clone()),
+            ..SlotFilter::default()
+        };
+        let slots = self.booking_slots(space, &filter).await?;
+        let id = booking.to_string();
+        let mine: std::collections::HashSet<&str> =
+            slots.iter().filter(|s| s.mine).map(|s| s.id.as_str()).collect();
+        Ok(slots
+            .iter()
+            .find(|s| {
+                s.status == "conflict"
+                    && ((s.id == id && s.conflicts_with.iter().any(|w| mine.contains(w.as_str())))
+                        || (s.mine && s.conflicts_with.contains(&id)))
+            })
+            .cloned())
+    }
+
     async fn booking_and_author(&self, space: SpaceId, id: ItemId) -> Result<(Booking, Vec<u8>), Error> {
         let mut conn = self.pool.acquire().await?;
         bookings::booking(&mut conn, space, id)
