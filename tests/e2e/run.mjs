@@ -6,7 +6,9 @@
 // show its changes live, name its author in the event's history, and send desktop
 // notifications for them. Then documents: a file the script writes is added by its path,
 // submitted for approval, and a third member (another CLI profile, invited as validator)
-// approves it from the command line; the window shows « Approuvé » by itself. Last, the
+// approves it from the command line; the window shows « Approuvé » by itself; then the
+// second member submits a document to the window's person, who is notified and approves
+// it in the window. Last, the
 // search box finds the second member's event without its accents. Then the daily
 // services: a room is added and booked, a taken time is refused in French; a cantine
 // site is added and a day's meal counts are typed with the keyboard.
@@ -91,6 +93,8 @@ const DOC_TITLE = 'Budget primitif 2027';
 const DOC_FOLDER = 'Délibérations';
 // What is typed in the search box: no accents, lower case; it must find REMOTE_TITLE.
 const SEARCH_TEXT = 'marche noel';
+// A document the second member submits to the window's person, who approves it.
+const REVIEW_TITLE = 'Compte rendu commission voirie';
 // The room the window adds and books (a week from today, 18:00 to 20:00).
 const ROOM_NAME = 'Salle du conseil';
 const BOOKING_TITLE = 'Conseil municipal';
@@ -685,6 +689,43 @@ async function main() {
       const file = path.join(config.artifacts, 'search.png');
       await browser.saveScreenshot(file);
       console.log(`    capture : ${file}`);
+    });
+
+    const approvedHere = `un document soumis à ${MY_NAME} est approuvé dans la fenêtre`;
+    await check(approvedHere, [seen, docAdded], async () => {
+      await closeDialogs();
+      const file = path.join(docFolder, `${REVIEW_TITLE}.txt`);
+      await writeFile(file, 'Commission voirie : réfection du chemin des Vignes.\n', 'utf8');
+      const id = (await cli('doc', 'add', file, '--folder', 'Comptes rendus')).trim();
+      const members = JSON.parse(await cli('space', 'members', '--json'));
+      const mine = members.find((m) => m.name === MY_NAME);
+      expect(!!mine, `no member named ${MY_NAME} in ${JSON.stringify(members.map((m) => m.name))}`);
+      await cli('doc', 'submit', id, '--validators', mine.id);
+      await cli('sync');
+      await byTestId('view-documents').click();
+      const status = () =>
+        browser.execute(
+          (wanted) => document.querySelector(`[data-testid="doc-item"][data-doc-id="${wanted}"] [data-testid="doc-status"]`)?.getAttribute('data-status') ?? '',
+          id,
+        );
+      await waitFor(async () => (await status()) === 'awaiting', `the submitted document never showed « En attente » here`, {
+        timeout: config.liveTimeout,
+      });
+      const note = await notification(`« ${REVIEW_TITLE} » attend votre approbation`);
+      expect(note.summary === 'Documents', `the notification's summary is "${note.summary}"`);
+      await browser.execute((wanted) => document.querySelector(`[data-testid="doc-item"][data-doc-id="${wanted}"]`)?.click(), id);
+      await shown(byTestId('doc-approve'), 'no « Approuver » button for the validator named');
+      await byTestId('doc-approve').click();
+      await waitFor(async () => (await status()) === 'approved', 'the document never showed « Approuvé » after approving');
+      await closeDialogs();
+      await eventually(
+        async () => {
+          await cli('sync');
+          return JSON.parse(await cli('doc', 'show', id, '--json')).status === 'approved';
+        },
+        () => 'the second member never saw the approval',
+        { timeout: config.liveTimeout, interval: 500 },
+      );
     });
 
     const bookingDay = dayInAWeek();
