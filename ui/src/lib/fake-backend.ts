@@ -176,6 +176,8 @@ export class FakeBackend {
     at: string;
     read: boolean;
   }[] = [];
+  /** Photos of cards and resources, as `data:` URLs, by item id. */
+  photos = new Map<string, string>();
   /** Spaces whose desktop notifications are muted. */
   muted = new Set<string>();
   /** Commands of modules that keep their fakes beside them (see `bookings/fake.ts`). */
@@ -1020,6 +1022,18 @@ export class FakeBackend {
         return this.search(args.space, String(args.text ?? ''));
       case 'sync_status':
         return this.status;
+      case 'photo':
+        return this.photos.get(String(args.id)) ?? null;
+      case 'set_photo': {
+        const size = this.files.get(String(args.path));
+        if (size === undefined) throw { code: 'file_unreadable', message: `cannot read ${String(args.path)}` };
+        if (!/\.(jpe?g|png|webp)$/i.test(String(args.path))) throw { code: 'invalid_input', message: 'not an image' };
+        this.photos.set(String(args.id), `data:image/png;base64,${btoa(String(args.path))}`);
+        return null;
+      }
+      case 'remove_photo':
+        this.photos.delete(String(args.id));
+        return null;
       case 'list_notifications':
         return [...this.notifications].reverse();
       case 'mark_notifications_read':
