@@ -176,6 +176,18 @@ export class FakeBackend {
     at: string;
     read: boolean;
   }[] = [];
+  /** Comments on documents. */
+  comments: {
+    id: string;
+    document: string;
+    parent: string;
+    body: string;
+    createdAt: string;
+    author: string;
+    authorDevice: string;
+    mine: boolean;
+    deleted: boolean;
+  }[] = [];
   /** Photos of cards and resources, as `data:` URLs, by item id. */
   photos = new Map<string, string>();
   /** Spaces whose desktop notifications are muted. */
@@ -918,6 +930,68 @@ export class FakeBackend {
       case 'plugin:dialog|open':
       case 'plugin:dialog|save':
         return this.picked;
+      case 'document_trash':
+        this.space(args.space);
+        return this.documents.filter((d) => d.space === args.space && d.deleted).map((d) => this.shownDocument(d));
+      case 'set_document_deleted': {
+        this.acting(args.space, 'write');
+        const doc = this.document(args.space, args.id);
+        doc.deleted = Boolean(args.deleted);
+        return this.shownDocument(doc);
+      }
+      case 'purge_document': {
+        this.acting(args.space, 'admin');
+        const doc = this.document(args.space, args.id);
+        if (!doc.deleted) throw { code: 'invalid_input', message: 'only a document in the trash can be purged' };
+        this.documents = this.documents.filter((d) => d !== doc);
+        return null;
+      }
+      case 'document_from_template': {
+        this.acting(args.space, 'write');
+        const template = this.document(args.space, args.template);
+        const made: FakeDocument = {
+          ...template,
+          id: `doc-${this.nextId++}`,
+          title: String(args.title),
+          folder: String(args.folder),
+          status: 'draft',
+          validators: [],
+          validatorNames: [],
+          decisions: [],
+          versions: template.versions.slice(-1),
+          submissions: new Map(),
+          votes: new Map(),
+        };
+        this.documents.push(made);
+        return this.shownDocument(made);
+      }
+      case 'document_comments':
+        return this.comments.filter((c) => c.document === args.document);
+      case 'comment_document': {
+        const me = this.acting(args.space, 'write');
+        const body = String(args.body ?? '').trim();
+        if (!body) throw { code: 'invalid_input', message: 'the comment is empty' };
+        const made = {
+          id: `comment-${this.nextId++}`,
+          document: String(args.document),
+          parent: args.parent ? String(args.parent) : '',
+          body,
+          createdAt: this.now().toISOString(),
+          author: me.name,
+          authorDevice: this.info.deviceId,
+          mine: true,
+          deleted: false,
+        };
+        this.comments.push(made);
+        return made;
+      }
+      case 'delete_comment': {
+        const c = this.comments.find((x) => x.id === args.id);
+        if (!c) throw { code: 'not_found', message: 'no comment' };
+        c.deleted = true;
+        c.body = '';
+        return null;
+      }
       case 'list_documents':
         this.space(args.space);
         return this.documents.filter((d) => d.space === args.space && !d.deleted).map((d) => this.shownDocument(d));

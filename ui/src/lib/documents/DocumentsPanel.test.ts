@@ -263,3 +263,50 @@ describe('DocumentsPanel', () => {
     expect((await within(dialog).findByTestId('error-message')).textContent).toContain('ne peut pas être enregistré');
   });
 });
+
+describe('DocumentsPanel: comments, templates and the trash', () => {
+  it('threads comments and replies under what they answer', async () => {
+    const doc = backend.addDocumentTo(space.id, 'Projet de budget.pdf', { folder: 'Délibérations' });
+    render(DocumentsPanel, { space });
+    const dialog = await openDoc(doc.id);
+    await fireEvent.click(within(dialog).getByTestId('doc-comment-send'));
+    expect(within(dialog).getByTestId('error-message').textContent).toContain('Le commentaire est vide.');
+    await fireEvent.input(within(dialog).getByTestId('doc-comment-text'), { target: { value: 'Relire la voirie' } });
+    await fireEvent.click(within(dialog).getByTestId('doc-comment-send'));
+    await within(dialog).findByTestId('doc-comment');
+    await fireEvent.click(within(dialog).getByTestId('doc-comment-reply'));
+    await fireEvent.input(within(dialog).getByTestId('doc-comment-reply-text'), { target: { value: 'Fait.' } });
+    await fireEvent.click(within(dialog).getByTestId('doc-comment-reply-send'));
+    await waitFor(() => expect(within(dialog).getAllByTestId('doc-comment')).toHaveLength(2));
+    const [first, reply] = within(dialog).getAllByTestId('doc-comment');
+    expect(first.textContent).toContain('Relire la voirie');
+    expect(reply.style.marginLeft).toBe('1.25rem');
+    expect(backend.comments[1].parent).toBe(backend.comments[0].id);
+  });
+
+  it('makes a new document from a template, and trashes, restores and purges', async () => {
+    const model = backend.addDocumentTo(space.id, 'Modèle arrêté.odt', { folder: 'Modèles' });
+    render(DocumentsPanel, { space });
+    const dialog = await openDoc(model.id);
+    await fireEvent.click(within(dialog).getByTestId('doc-template-open'));
+    await fireEvent.input(within(dialog).getByTestId('doc-template-title'), { target: { value: 'Arrêté fête votive' } });
+    await fireEvent.input(within(dialog).getByTestId('doc-template-folder'), { target: { value: 'Arrêtés' } });
+    await fireEvent.click(within(dialog).getByTestId('doc-template-create'));
+    await waitFor(() => expect(screen.getByTestId('doc-dialog').textContent).toContain('Arrêté fête votive'));
+    const made = backend.documents.find((d) => d.title === 'Arrêté fête votive')!;
+    expect(made.folder).toBe('Arrêtés');
+    await fireEvent.click(within(screen.getByTestId('doc-dialog')).getByTestId('doc-trash'));
+    await waitFor(() => expect(screen.queryByTestId('doc-dialog')).toBeNull());
+    await fireEvent.click(screen.getByTestId('doc-trash-open'));
+    const trashed = await screen.findByTestId('doc-trashed');
+    expect(trashed.textContent).toContain('Arrêté fête votive');
+    await fireEvent.click(within(trashed).getByTestId('doc-restore'));
+    await waitFor(() => expect(screen.queryByTestId('doc-trashed')).toBeNull());
+    expect(made.deleted).toBe(false);
+    made.deleted = true;
+    await fireEvent.click(screen.getByTestId('doc-trash-open'));
+    await fireEvent.click(screen.getByTestId('doc-trash-open'));
+    await fireEvent.click(within(await screen.findByTestId('doc-trashed')).getByTestId('doc-purge'));
+    await waitFor(() => expect(backend.documents.includes(made)).toBe(false));
+  });
+});
