@@ -388,3 +388,56 @@ async fn templates_make_new_documents_and_the_trash_is_restored_or_purged() -> a
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saving_under_a_name_the_system_forbids_fails_clearly_and_leaves_nothing() -> anyhow::Result<()> {
+    let relay = TestRelay::start().await?;
+    let (alice, space) = create_space(&relay, "Mairie", "Alice").await?;
+    let dir = tempfile::tempdir()?;
+    let source = dir.path().join("arrete.txt");
+    std::fs::write(&source, "Arrêté municipal")?;
+    let doc = alice.profile.add_document(space, &source, "Arrêtés").await?;
+    let out_dir = tempfile::tempdir()?;
+    // Linux forbids NUL in a file name; a missing folder is refused the same way.
+    for bad in [
+        out_dir.path().join("arr\0ete.txt"),
+        out_dir.path().join("absent/arrete.txt"),
+    ] {
+        let saved = alice
+            .profile
+            .save_document(space, doc.id.parse()?, None, &bad)
+            .await;
+        assert_eq!(
+            saved.err().map(|e| e.code()),
+            Some(Code::FileUnwritable),
+            "{}",
+            bad.display()
+        );
+    }
+    let left: Vec<_> = std::fs::read_dir(out_dir.path())?.collect();
+    assert!(left.is_empty(), "nothing half-written is left: {left:?}");
+    let sheet = out_dir.path().join("mal\0nomme.csv");
+    let site = alice
+        .profile
+        .add_cantine_site(
+            space,
+            bastide_core::SiteInput {
+                name: "École".into(),
+                categories: vec![],
+            },
+        )
+        .await?;
+    let exported = alice
+        .profile
+        .export_meals(
+            space,
+            site.id.parse()?,
+            "2027-01",
+            bastide_core::ExportFormat::Csv,
+            &sheet,
+        )
+        .await;
+    assert_eq!(exported.err().map(|e| e.code()), Some(Code::FileUnwritable));
+    assert_eq!(std::fs::read_dir(out_dir.path())?.count(), 0);
+    Ok(())
+}
