@@ -90,4 +90,14 @@ describe('CantinePanel', () => {
     await waitFor(() => expect(screen.queryByTestId('cantine-conflicts')).toBeNull());
     expect(cantine.cells.get(`${site}|${date}|maternelle`)?.map((v) => v.count)).toEqual([25]);
   });
+
+  it('changes a site’s categories: the sheet’s columns follow', async () => {
+    render(CantinePanel, { space });
+    await addSite();
+    await fireEvent.click(screen.getByTestId('cantine-site-edit'));
+    await fireEvent.input(screen.getByTestId('cantine-site-categories'), { target: { value: 'maternelle, élémentaire, adulte, sans porc' } });
+    await fireEvent.click(screen.getByTestId('cantine-site-submit'));
+    await waitFor(() => expect(screen.getByTestId('cantine-sheet').querySelector('thead')?.textContent).toContain('sans porc'));
+    expect(cantine.sites[0].categories).toHaveLength(4);
+  });
 });

@@ -68,6 +68,13 @@ export function installCantine(backend: FakeBackend): FakeCantine {
     state.sites.push(made);
     return made;
   });
+  backend.handlers.set('update_cantine_site', (args: Args) => {
+    const s = site(args.id);
+    const input = args.site as SiteInput;
+    s.name = input.name.trim();
+    if (input.categories.length > 0) s.categories = input.categories;
+    return s;
+  });
   backend.handlers.set('set_cantine_closed', (args: Args) => {
     const s = site(args.site);
     const from = new Date(String(args.from));
