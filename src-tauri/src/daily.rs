@@ -81,6 +81,12 @@ pub(crate) async fn book(
 
 #[tauri::command]
 #[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn get_booking(state: State<'_, AppState>, space: String, id: String) -> Result<Booking> {
+    Ok(state.profile.booking(space_id(&space)?, item_id(&id)?).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
 pub(crate) async fn move_booking(
     state: State<'_, AppState>,
     space: String,

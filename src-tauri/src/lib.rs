@@ -144,6 +144,7 @@ pub fn run() {
             daily::set_resource_deleted,
             daily::list_booking_slots,
             daily::book,
+            daily::get_booking,
             daily::move_booking,
             daily::decide_booking,
             daily::list_cantine_sites,

@@ -80,4 +80,25 @@ describe('BookingsPanel', () => {
     expect(screen.queryByTestId('booking-new')).toBeNull();
     expect(screen.queryByTestId('resource-new')).toBeNull();
   });
+
+  it('moves a weekly booking as a whole series', async () => {
+    const room = (await backend.handlers.get('add_resource')!({ space: space.id, resource: {
+      name: 'Salle polyvalente', kind: 'room', capacity: 0, location: '', description: '', maxMinutes: 0,
+      confirm: false, divisible: false, bookRole: 'editor',
+    } })) as { id: string };
+    const made = bookings.arrive(
+      { resource: room.id, title: 'Gym douce', start: toRfc3339(today(14)), end: toRfc3339(today(16)), repeatUntil: '2099-06-30' },
+      'Camille Martin',
+    );
+    made.mine = true;
+    render(BookingsPanel, { space });
+    await fireEvent.click(await screen.findByTestId('booking-block'));
+    await fireEvent.click(screen.getByTestId('booking-move'));
+    expect((await screen.findByTestId('booking-until') as HTMLInputElement).value).toBe('2099-06-30');
+    await fill('booking-start', '15:00');
+    await fill('booking-end', '17:00');
+    await fireEvent.click(screen.getByTestId('booking-submit'));
+    await waitFor(() => expect(new Date(made.start).getHours()).toBe(15));
+    expect(made.repeatUntil).toBe('2099-06-30');
+  });
 });

@@ -105,6 +105,11 @@ export function book(space: string, booking: BookingInput): Promise<Booking> {
   return call('book', { space, booking });
 }
 
+/** One booking as stored (its first occurrence and its repetition). */
+export function getBooking(space: string, id: string): Promise<Booking> {
+  return call('get_booking', { space, id });
+}
+
 export function moveBooking(space: string, id: string, booking: BookingInput): Promise<Booking> {
   return call('move_booking', { space, id, booking });
 }

@@ -9,7 +9,7 @@ export interface FakeBookings {
   resources: Resource[];
   bookings: (Booking & { author: string; mine: boolean })[];
   /** Adds a booking as if it had arrived from another computer (no conflict check). */
-  arrive(input: BookingInput, author: string): Booking;
+  arrive(input: BookingInput, author: string): Booking & { author: string; mine: boolean };
 }
 
 export function installBookings(backend: FakeBackend): FakeBookings {
@@ -94,6 +94,7 @@ export function installBookings(backend: FakeBackend): FakeBookings {
     check(input);
     return create(input, resource(input.resource).confirm ? 'pending' : 'confirmed', 'Camille Martin', true);
   });
+  backend.handlers.set('get_booking', (args: Args) => booking(args.id));
   backend.handlers.set('move_booking', (args: Args) => {
     const b = booking(args.id);
     const input = args.booking as BookingInput;
