@@ -249,21 +249,25 @@ pub struct AdFilter {
     pub all: bool,
 }
 
-/// Announcements of a space, newest first; by default only those open and not
-/// expired on `today`.
+/// Announcements of a space (only `only`, if given), newest first; by default only
+/// those open and not expired on `today`.
 pub(crate) async fn list(
     conn: &mut SqliteConnection,
     space: SpaceId,
     filter: &AdFilter,
+    only: Option<ItemId>,
     today: &str,
 ) -> Result<Vec<Ad>, Error> {
+    let only = only.map(|id| id.0.to_vec());
     let rows: Vec<(String,)> = sqlx::query_as(
-        "SELECT ad FROM board_ads WHERE space = ?
+        "SELECT ad FROM board_ads WHERE space = ? AND (? IS NULL OR item = ?)
            AND (? IS NULL OR category = ?) AND (? IS NULL OR commune = ? COLLATE NOCASE)
            AND (? OR (closed = 0 AND expires >= ?))
          ORDER BY created_at DESC, item",
     )
     .bind(space.0.as_slice())
+    .bind(only.as_deref())
+    .bind(only.as_deref())
     .bind(filter.category.as_deref())
     .bind(filter.category.as_deref())
     .bind(filter.commune.as_deref())
@@ -274,8 +278,7 @@ pub(crate) async fn list(
     .await?;
     rows.iter()
         .map(|(json,)| {
-            let mut ad: Ad = serde_json::from_str(json)
-                .map_err(|e| Error::InvalidInput(format!("corrupt projection: {e}")))?;
+            let mut ad: Ad = crate::fields::from_json(json)?;
             ad.expired = ad.fields.expires.as_str() < today;
             Ok(ad)
         })

@@ -143,26 +143,10 @@ impl SiteInput {
                 "the name is longer than {MAX_NAME} characters"
             )));
         }
-        let mut categories: Vec<String> = Vec::new();
-        for category in &self.categories {
-            let category = category.trim();
-            if category.is_empty() || categories.iter().any(|c| c == category) {
-                continue;
-            }
-            if category.chars().count() > MAX_CATEGORY || category.contains(SEP) || category.contains('\n') {
-                return Err(Error::InvalidInput(format!(
-                    "a category is at most {MAX_CATEGORY} characters, without '{SEP}'"
-                )));
-            }
-            categories.push(category.to_owned());
-        }
+        let mut categories =
+            crate::fields::clean_names(&self.categories, "category", MAX_CATEGORY, MAX_CATEGORIES)?;
         if categories.is_empty() {
             categories = DEFAULT_CATEGORIES.map(str::to_owned).to_vec();
-        }
-        if categories.len() > MAX_CATEGORIES {
-            return Err(Error::InvalidInput(format!(
-                "a site has at most {MAX_CATEGORIES} categories"
-            )));
         }
         self.categories = categories;
         Ok(self)

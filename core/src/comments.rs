@@ -116,23 +116,28 @@ pub(crate) async fn project(
     Ok(comment)
 }
 
-/// The comments of a document, in thread order's raw material: by creation time,
-/// then id (the views nest replies under their parent).
+/// The comments of a document (or the one comment `only`), by creation time then id
+/// (the views nest replies under their parent).
 pub(crate) async fn list(
     conn: &mut SqliteConnection,
     space: SpaceId,
-    document: ItemId,
+    document: Option<ItemId>,
+    only: Option<ItemId>,
 ) -> Result<Vec<Comment>, Error> {
+    let document = document.map(|d| d.0.to_vec());
+    let only = only.map(|d| d.0.to_vec());
     let rows: Vec<(String,)> = sqlx::query_as(
-        "SELECT comment FROM doc_comments WHERE space = ? AND document = ? ORDER BY created_at, item",
+        "SELECT comment FROM doc_comments WHERE space = ? AND (? IS NULL OR document = ?)
+           AND (? IS NULL OR item = ?) ORDER BY created_at, item",
     )
     .bind(space.0.as_slice())
-    .bind(document.0.as_slice())
+    .bind(document.as_deref())
+    .bind(document.as_deref())
+    .bind(only.as_deref())
+    .bind(only.as_deref())
     .fetch_all(conn)
     .await?;
     rows.iter()
-        .map(|(json,)| {
-            serde_json::from_str(json).map_err(|e| Error::InvalidInput(format!("corrupt projection: {e}")))
-        })
+        .map(|(json,)| crate::fields::from_json(json))
         .collect()
 }

@@ -40,6 +40,34 @@ pub(crate) fn init_deleted(doc: &mut AutoCommit) -> Result<(), Error> {
     Ok(())
 }
 
+/// Names typed in a list (people, shifts, meal categories): trimmed, blanks and repeats
+/// dropped, each at most `max_len` characters without `|` or a line break (they make
+/// keys in documents), at most `max_count` of them. `what` names one in errors.
+pub(crate) fn clean_names(
+    items: &[String],
+    what: &str,
+    max_len: usize,
+    max_count: usize,
+) -> Result<Vec<String>, Error> {
+    let mut out: Vec<String> = Vec::new();
+    for item in items {
+        let item = item.trim();
+        if item.is_empty() || out.iter().any(|o| o == item) {
+            continue;
+        }
+        if item.chars().count() > max_len || item.contains(['|', '\n']) {
+            return Err(Error::InvalidInput(format!(
+                "a {what} is at most {max_len} characters, without '|'"
+            )));
+        }
+        out.push(item.to_owned());
+    }
+    if out.len() > max_count {
+        return Err(Error::InvalidInput(format!("at most {max_count} of: {what}")));
+    }
+    Ok(out)
+}
+
 /// A value as the JSON a projection row keeps.
 pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, Error> {
     serde_json::to_string(value).map_err(|e| Error::InvalidInput(e.to_string()))

@@ -227,7 +227,7 @@ pub(crate) async fn project(
 }
 
 /// The device that signed an item's first change (empty while unknown).
-async fn first_author(conn: &mut SqliteConnection, id: ItemId) -> Result<Vec<u8>, Error> {
+pub(crate) async fn first_author(conn: &mut SqliteConnection, id: ItemId) -> Result<Vec<u8>, Error> {
     let first: Option<(Vec<u8>,)> =
         sqlx::query_as("SELECT author FROM item_history WHERE item = ? ORDER BY ord LIMIT 1")
             .bind(id.0.as_slice())

@@ -85,26 +85,6 @@ pub struct RotaWeek {
     pub cells: BTreeMap<String, Vec<String>>,
 }
 
-fn clean_list(items: &[String], what: &str) -> Result<Vec<String>, Error> {
-    let mut out: Vec<String> = Vec::new();
-    for item in items {
-        let item = item.trim();
-        if item.is_empty() || out.iter().any(|o| o == item) {
-            continue;
-        }
-        if item.chars().count() > MAX_NAME || item.contains(SEP) || item.contains('\n') {
-            return Err(Error::InvalidInput(format!(
-                "a {what} name is at most {MAX_NAME} characters, without '{SEP}'"
-            )));
-        }
-        out.push(item.to_owned());
-    }
-    if out.len() > MAX_LIST {
-        return Err(Error::InvalidInput(format!("at most {MAX_LIST} {what}s")));
-    }
-    Ok(out)
-}
-
 impl TeamInput {
     /// Checks and normalises the input.
     pub(crate) fn check(mut self) -> Result<Self, Error> {
@@ -117,8 +97,8 @@ impl TeamInput {
                 "the name is longer than {MAX_NAME} characters"
             )));
         }
-        self.people = clean_list(&self.people, "person")?;
-        self.shifts = clean_list(&self.shifts, "shift")?;
+        self.people = crate::fields::clean_names(&self.people, "person's name", MAX_NAME, MAX_LIST)?;
+        self.shifts = crate::fields::clean_names(&self.shifts, "shift's name", MAX_NAME, MAX_LIST)?;
         if self.shifts.is_empty() {
             self.shifts = DEFAULT_SHIFTS.map(str::to_owned).to_vec();
         }

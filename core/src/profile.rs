@@ -498,6 +498,20 @@ impl Profile {
         self.commit_local(space, &key, id, item, &heads).await
     }
 
+    /// Reads an item's document as stored (for views computed from documents).
+    pub(crate) async fn read_doc(
+        &self,
+        space: SpaceId,
+        id: ItemId,
+        kind: &str,
+    ) -> Result<Option<AutoCommit>, Error> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(items::load(&mut conn, id)
+            .await?
+            .filter(|item| item.space == space && item.kind == kind)
+            .map(|item| item.doc))
+    }
+
     /// Writes into the item `id` of `kind`, creating it if this computer does not have
     /// it yet: for items whose id every computer derives the same way (a cantine month
     /// sheet), which two people may start offline.

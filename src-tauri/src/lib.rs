@@ -45,7 +45,7 @@ pub enum BackendEvent {
     #[serde(rename_all = "camelCase")]
     NotificationsChanged {
         /// How many are unread.
-        unread: usize,
+        unread: u64,
     },
 }
 
@@ -255,11 +255,7 @@ async fn forward_changes(app: AppHandle, profile: Arc<Profile>) {
                     if !muted {
                         notify(summary, body);
                     }
-                    let unread = profile
-                        .notifications(500)
-                        .await
-                        .map(|n| n.iter().filter(|n| !n.read).count())
-                        .unwrap_or(0);
+                    let unread = profile.unread_notifications().await.unwrap_or(0);
                     if let Err(error) = app.emit(EVENT, BackendEvent::NotificationsChanged { unread }) {
                         tracing::warn!(%error, "cannot tell the window of a notification");
                     }
@@ -411,13 +407,11 @@ async fn comment_news(
         .document(space, comment.document.parse().ok()?)
         .await
         .ok()?;
-    let thread = profile
-        .document_comments(space, comment.document.parse().ok()?)
-        .await
-        .ok()?;
-    let answers_me = thread
-        .iter()
-        .any(|c| c.id == comment.parent && mine(&c.author_device));
+    let answered = match comment.parent.parse() {
+        Ok(parent) => profile.comment(space, parent).await.ok(),
+        Err(_) => None,
+    };
+    let answers_me = answered.is_some_and(|c| mine(&c.author_device));
     if answers_me {
         return Some(format!(
             "{} a répondu à votre commentaire sur « {} »",

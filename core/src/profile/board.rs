@@ -66,7 +66,7 @@ impl Profile {
         let today = crate::cantine::day_text(OffsetDateTime::now_utc().date());
         let mut ads = {
             let mut conn = self.pool.acquire().await?;
-            board::list(&mut conn, space, filter, &today).await?
+            board::list(&mut conn, space, filter, None, &today).await?
         };
         self.name_ad_authors(space, &mut ads).await?;
         Ok(ads)
@@ -79,13 +79,9 @@ impl Profile {
             ..AdFilter::default()
         };
         let today = crate::cantine::day_text(OffsetDateTime::now_utc().date());
-        let mut found: Vec<Ad> = {
+        let mut found = {
             let mut conn = self.pool.acquire().await?;
-            board::list(&mut conn, space, &all, &today)
-                .await?
-                .into_iter()
-                .filter(|a| a.id == id.to_string())
-                .collect()
+            board::list(&mut conn, space, &all, Some(id), &today).await?
         };
         self.name_ad_authors(space, &mut found).await?;
         found.pop().ok_or_else(|| Error::ItemNotFound(id.to_string()))
@@ -105,12 +101,10 @@ impl Profile {
 
     /// Refuses unless this profile's member wrote the item first, or is an admin.
     pub(super) async fn must_be_author_or_admin(&self, space: SpaceId, id: ItemId) -> Result<(), Error> {
-        let author: Option<(Vec<u8>,)> =
-            sqlx::query_as("SELECT author FROM item_history WHERE item = ? ORDER BY ord LIMIT 1")
-                .bind(id.0.as_slice())
-                .fetch_optional(&self.pool)
-                .await?;
-        let author = author.map(|(a,)| a).unwrap_or_default();
+        let author = {
+            let mut conn = self.pool.acquire().await?;
+            crate::modules::first_author(&mut conn, id).await?
+        };
         if self.is_same_member(space, &author).await? {
             return Ok(());
         }

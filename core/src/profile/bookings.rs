@@ -88,8 +88,9 @@ impl Profile {
             let mut conn = self.pool.acquire().await?;
             bookings::resources(&mut conn, space, deleted).await?
         };
+        let members = self.members_of(space).await?;
         for resource in &mut resources {
-            resource.can_manage = self.manages(space, resource).await?;
+            resource.can_manage = self.manages_in(&members, resource);
         }
         Ok(resources)
     }
@@ -271,10 +272,14 @@ impl Profile {
 
     /// Whether this profile manages `resource`: an admin, or the member who created it.
     async fn manages(&self, space: SpaceId, resource: &Resource) -> Result<bool, Error> {
-        let members = self.members_of(space).await?;
+        Ok(self.manages_in(&*self.members_of(space).await?, resource))
+    }
+
+    /// `manages`, with the membership already read.
+    fn manages_in(&self, members: &crate::members::SpaceMembers, resource: &Resource) -> bool {
         let me = self.device_id();
         if members.state.role_of(&me) == Some(Role::Admin) {
-            return Ok(true);
+            return true;
         }
         let my_member = members.state.member_of(&me).map(|(m, _)| m);
         let manager = resource
@@ -282,7 +287,7 @@ impl Profile {
             .parse::<DeviceId>()
             .ok()
             .and_then(|d| members.state.member_of(&d).map(|(m, _)| m));
-        Ok(my_member.is_some() && my_member == manager)
+        my_member.is_some() && my_member == manager
     }
 
     async fn must_manage(&self, space: SpaceId, resource: &Resource) -> Result<(), Error> {

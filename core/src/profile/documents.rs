@@ -90,22 +90,17 @@ impl Profile {
     ) -> Result<crate::Comment, Error> {
         let body = crate::comments::check_body(body)?;
         self.document(space, document).await?;
-        if let Some(parent) = parent {
-            let thread = self.document_comments(space, document).await?;
-            if !thread.iter().any(|c| c.id == parent.to_string()) {
-                return Err(Error::ItemNotFound(parent.to_string()));
-            }
+        if let Some(parent) = parent
+            && self.comment(space, parent).await?.document != document.to_string()
+        {
+            return Err(Error::ItemNotFound(parent.to_string()));
         }
         let id = self
             .create_item(space, crate::comments::KIND, |doc, by, now| {
                 crate::comments::write_new(doc, document, parent, &body, by, now)
             })
             .await?;
-        self.document_comments(space, document)
-            .await?
-            .into_iter()
-            .find(|c| c.id == id.to_string())
-            .ok_or_else(|| Error::ItemNotFound(id.to_string()))
+        self.comment(space, id).await
     }
 
     /// Moves a document to the trash, or back. Editors and above.
@@ -175,20 +170,9 @@ impl Profile {
 
     /// One comment.
     pub async fn comment(&self, space: SpaceId, id: ItemId) -> Result<crate::Comment, Error> {
-        let row: Option<(Vec<u8>,)> =
-            sqlx::query_as("SELECT document FROM doc_comments WHERE item = ? AND space = ?")
-                .bind(id.0.as_slice())
-                .bind(space.0.as_slice())
-                .fetch_optional(&self.pool)
-                .await?;
-        let document = row
-            .and_then(|(d,)| <[u8; 16]>::try_from(d).ok())
-            .map(ItemId)
-            .ok_or_else(|| Error::ItemNotFound(id.to_string()))?;
-        self.document_comments(space, document)
+        self.comments_matching(space, None, Some(id))
             .await?
-            .into_iter()
-            .find(|c| c.id == id.to_string())
+            .pop()
             .ok_or_else(|| Error::ItemNotFound(id.to_string()))
     }
 
@@ -208,9 +192,19 @@ impl Profile {
         space: SpaceId,
         document: ItemId,
     ) -> Result<Vec<crate::Comment>, Error> {
+        self.comments_matching(space, Some(document), None).await
+    }
+
+    /// Comments of a document or one comment, with their authors named for this member.
+    async fn comments_matching(
+        &self,
+        space: SpaceId,
+        document: Option<ItemId>,
+        only: Option<ItemId>,
+    ) -> Result<Vec<crate::Comment>, Error> {
         let mut comments = {
             let mut conn = self.pool.acquire().await?;
-            crate::comments::list(&mut conn, space, document).await?
+            crate::comments::list(&mut conn, space, document, only).await?
         };
         let members = self.members_of(space).await?;
         let me = members.state.member_of(&self.device_id()).map(|(m, _)| m);

@@ -94,6 +94,14 @@ impl Profile {
             .collect())
     }
 
+    /// How many notifications are unread.
+    pub async fn unread_notifications(&self) -> Result<u64, Error> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM notifications WHERE read = 0")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// Marks every notification up to `id` read (all of them if `None`).
     pub async fn mark_notifications_read(&self, up_to: Option<i64>) -> Result<(), Error> {
         sqlx::query("UPDATE notifications SET read = 1 WHERE read = 0 AND id <= ?")

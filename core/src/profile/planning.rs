@@ -3,30 +3,14 @@
 
 use std::path::Path;
 
-use automerge::AutoCommit;
 use bastide_proto::{DeviceId, ItemId, MemberId, SpaceId};
 use time::{Duration, OffsetDateTime};
 
 use super::Profile;
 use crate::error::Error;
-use crate::items;
 use crate::planning::{self, Roster, RotaWeek, Team, TeamInput};
 
 impl Profile {
-    /// Reads an item's document as stored (for views computed from documents).
-    pub(super) async fn read_doc(
-        &self,
-        space: SpaceId,
-        id: ItemId,
-        kind: &str,
-    ) -> Result<Option<AutoCommit>, Error> {
-        let mut conn = self.pool.acquire().await?;
-        Ok(items::load(&mut conn, id)
-            .await?
-            .filter(|item| item.space == space && item.kind == kind)
-            .map(|item| item.doc))
-    }
-
     /// Adds a team.
     pub async fn add_team(&self, space: SpaceId, input: TeamInput) -> Result<Team, Error> {
         let checked = input.check()?;
@@ -75,12 +59,38 @@ impl Profile {
     pub async fn rota_week(&self, space: SpaceId, team: ItemId, day: &str) -> Result<RotaWeek, Error> {
         let found = self.team(space, team).await?;
         let monday = planning::monday_of(crate::bookings::parse_day(day)?);
+        self.week_of(space, &found, monday).await
+    }
+
+    /// A team's week starting on `monday`, the team already read.
+    async fn week_of(&self, space: SpaceId, team: &Team, monday: time::Date) -> Result<RotaWeek, Error> {
+        let id: ItemId = team.id.parse()?;
         let on = self
-            .read_doc(space, planning::week_id(team, monday), planning::WEEK)
+            .read_doc(space, planning::week_id(id, monday), planning::WEEK)
             .await?
             .map(|doc| planning::read_cells(&doc))
             .unwrap_or_default();
-        Ok(planning::week_view(&found, monday, &on))
+        Ok(planning::week_view(team, monday, &on))
+    }
+
+    /// Writes cells into a team's week (an item every computer derives the same way)
+    /// and returns the week.
+    async fn write_week(
+        &self,
+        space: SpaceId,
+        team: &Team,
+        monday: time::Date,
+        cells: &[(time::Date, String, String, bool)],
+    ) -> Result<RotaWeek, Error> {
+        let id: ItemId = team.id.parse()?;
+        self.put_item(
+            space,
+            planning::week_id(id, monday),
+            planning::WEEK,
+            |doc, by, now| planning::write_cells(doc, id, monday, cells, by, now),
+        )
+        .await?;
+        self.week_of(space, team, monday).await
     }
 
     /// Puts a person on a shift on a day (or off it).
@@ -102,16 +112,9 @@ impl Profile {
                 found.fields.name
             )));
         }
-        let monday = planning::monday_of(date);
         let cells = [(date, person.to_owned(), shift.to_owned(), on)];
-        self.put_item(
-            space,
-            planning::week_id(team, monday),
-            planning::WEEK,
-            |doc, by, now| planning::write_cells(doc, team, monday, &cells, by, now),
-        )
-        .await?;
-        self.rota_week(space, team, day).await
+        self.write_week(space, &found, planning::monday_of(date), &cells)
+            .await
     }
 
     /// Makes the week holding `day` like the week before it.
@@ -123,9 +126,7 @@ impl Profile {
     ) -> Result<RotaWeek, Error> {
         let found = self.team(space, team).await?;
         let monday = planning::monday_of(crate::bookings::parse_day(day)?);
-        let before = self
-            .rota_week(space, team, &crate::cantine::day_text(monday - Duration::days(7)))
-            .await?;
+        let before = self.week_of(space, &found, monday - Duration::days(7)).await?;
         let mut cells = Vec::new();
         for offset in 0..7 {
             let (from, to) = (
@@ -141,14 +142,7 @@ impl Profile {
                 }
             }
         }
-        self.put_item(
-            space,
-            planning::week_id(team, monday),
-            planning::WEEK,
-            |doc, by, now| planning::write_cells(doc, team, monday, &cells, by, now),
-        )
-        .await?;
-        self.rota_week(space, team, day).await
+        self.write_week(space, &found, monday, &cells).await
     }
 
     /// Writes the week holding `day` as CSV to `out`, whole or not at all.

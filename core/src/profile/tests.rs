@@ -982,6 +982,7 @@ async fn notifications_are_listed_newest_first_and_muting_is_per_space() {
     let listed = profile.notifications(10).await.unwrap();
     let bodies: Vec<&str> = listed.iter().map(|n| n.body.as_str()).collect();
     assert_eq!(bodies, ["B vous cite", "A a ajouté « X »"]);
+    assert_eq!(profile.unread_notifications().await.unwrap(), 2);
     assert!(listed.iter().all(|n| !n.read));
     profile.mark_notifications_read(Some(listed[1].id)).await.unwrap();
     let read: Vec<bool> = profile
