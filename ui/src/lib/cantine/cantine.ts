@@ -2,6 +2,7 @@
 // count checks of the month sheet.
 
 import { call } from '../ipc';
+import { splitList } from '../lists';
 
 export interface CantineSite {
   id: string;
@@ -100,12 +101,7 @@ export function parseCount(text: string): { ok: true; count: number | null } | {
 
 /** The categories typed one per line or separated by commas, trimmed, without repeats. */
 export function parseCategories(text: string): string[] {
-  const out: string[] = [];
-  for (const part of text.split(/[\n,;]/)) {
-    const c = part.trim();
-    if (c && !out.includes(c)) out.push(c);
-  }
-  return out;
+  return splitList(text, /[\n,;]/);
 }
 
 /** `YYYY-MM` of a local date. */

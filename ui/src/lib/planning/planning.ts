@@ -2,6 +2,7 @@
 // and commands.
 
 import { call } from '../ipc';
+import { splitList } from '../lists';
 
 export interface TeamInput {
   name: string;
@@ -77,12 +78,7 @@ export const answerSwap = (space: string, roster: string, swap: string, accept: 
 
 /** The names typed one per line (or separated by commas), trimmed, without repeats. */
 export function parseNames(text: string): string[] {
-  const out: string[] = [];
-  for (const part of text.split(/[\n,]/)) {
-    const n = part.trim();
-    if (n && !out.includes(n)) out.push(n);
-  }
-  return out;
+  return splitList(text, /[\n,]/);
 }
 
 /** `YYYY-MM-DD` `days` after `date`. */

@@ -1,6 +1,7 @@
 // Polls (sondages): the backend's types and commands, and the form's checks.
 
 import { call } from '../ipc';
+import { splitList } from '../lists';
 
 export type PollMode = 'single' | 'multiple' | 'ranking' | 'dates' | 'text';
 
@@ -82,12 +83,7 @@ export const NAMED_TEXT = 'Sondage nominatif : chaque membre voit qui a voté qu
 
 /** The options typed one per line, trimmed, without blanks or repeats. */
 export function parseOptions(text: string): string[] {
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    const o = line.trim();
-    if (o && !out.includes(o)) out.push(o);
-  }
-  return out;
+  return splitList(text, /\n/);
 }
 
 /** Checks a vote before sending it; null when it can be sent, else why not (French). */
