@@ -343,6 +343,19 @@ enum ContactCommand {
         /// Card id.
         id: String,
     },
+    /// Imports cards from a CSV table (`;`, `,` or tabs; UTF-8 or Windows-1252) or a
+    /// vCard address book: all of them, or none if a line is wrong (each is listed).
+    /// Cards already in the directory (same name and organisation) are left out.
+    Import {
+        /// The .csv or .vcf file.
+        file: PathBuf,
+        /// Only say what would be imported.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Lists cards by name.
     List {
         /// Print JSON (with `conflicts` for fields changed concurrently).
@@ -566,7 +579,12 @@ async fn main() -> ExitCode {
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("bastide: {error:#}");
+            match error.downcast_ref::<bastide_core::Error>() {
+                Some(core) if core.is_disk_full() => eprintln!(
+                    "bastide: the disk is full: nothing was written; free some room and try again ({error:#})"
+                ),
+                _ => eprintln!("bastide: {error:#}"),
+            }
             ExitCode::FAILURE
         }
     }
@@ -965,6 +983,40 @@ async fn contact(profile: &Profile, space: Option<&str>, command: ContactCommand
         }
         ContactCommand::Restore { id } => {
             profile.set_card_deleted(space, id.parse()?, false).await?;
+        }
+        ContactCommand::Import { file, dry_run, json } => {
+            if dry_run {
+                let preview = profile.preview_card_import(space, &file).await?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&preview)?);
+                    return Ok(());
+                }
+                for problem in &preview.problems {
+                    eprintln!("{}: {problem}", file.display());
+                }
+                if !preview.ignored.is_empty() {
+                    println!("left out (no such field): {}", preview.ignored.join(", "));
+                }
+                println!(
+                    "would import {} card(s), {} already in the directory, {} problem(s)",
+                    preview.cards, preview.duplicates, preview.problem_count
+                );
+                return Ok(());
+            }
+            match profile.import_cards(space, &file).await {
+                Ok(report) if json => println!("{}", serde_json::to_string_pretty(&report)?),
+                Ok(report) => println!(
+                    "imported {} card(s), {} already in the directory",
+                    report.added, report.duplicates
+                ),
+                Err(bastide_core::Error::MalformedImport { problems, total }) => {
+                    for problem in &problems {
+                        eprintln!("{}: {problem}", file.display());
+                    }
+                    anyhow::bail!("nothing imported: {total} problem(s) in {}", file.display());
+                }
+                Err(other) => return Err(other.into()),
+            }
         }
         ContactCommand::List {
             json,

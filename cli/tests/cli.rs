@@ -383,6 +383,82 @@ async fn contacts_through_the_command_line() {
     assert_eq!(found[0]["kind"], "directory.card");
     refused(a, &["contact", "add", " "], "needs a name").await;
     refused(a, &["contact", "add", "X", "--status", "interne"], "titulaire").await;
+
+    // Importing: a file with wrong lines names each one and stores nothing.
+    let files = tempfile::tempdir().unwrap();
+    let bad = files.path().join("annuaire.csv");
+    std::fs::write(
+        &bad,
+        "Prénom;Nom;Organisme;Début\nPaul;Petit;Cabinet de Limogne;\n;;Mairie;\nMarc;Grand;;demain\n",
+    )
+    .unwrap();
+    let bad = bad.to_str().unwrap();
+    let out = bastide(a, &["contact", "import", bad]).await;
+    assert!(!out.ok, "a malformed file was imported");
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", out.stderr);
+    assert!(lines[0].ends_with("line 3: the name is missing"), "{}", lines[0]);
+    assert!(
+        lines[1].contains("line 4: status_from: \"demain\" is not a date"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].contains("nothing imported: 2 problem(s)"),
+        "{}",
+        lines[2]
+    );
+    let dry = json(&ok(a, &["contact", "import", bad, "--dry-run", "--json"]).await);
+    assert_eq!(
+        (dry["cards"].as_u64(), dry["problemCount"].as_u64()),
+        (Some(1), Some(2))
+    );
+    assert_eq!(dry["problems"][0]["kind"], "missing_name");
+    assert_eq!(
+        json(&ok(a, &["contact", "list", "--json"]).await)
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+    // The corrected file, and a vCard: imported whole, the card already there left out.
+    let good = files.path().join("annuaire-corrigé.csv");
+    std::fs::write(
+        &good,
+        "Prénom;Nom;Organisme\nPaul;Petit;Cabinet de Limogne\n;Dr Anne Roux;Maison de santé\n",
+    )
+    .unwrap();
+    let report = json(&ok(a, &["contact", "import", good.to_str().unwrap(), "--json"]).await);
+    assert_eq!(
+        (report["added"].as_u64(), report["duplicates"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let vcf = files.path().join("contacts.vcf");
+    std::fs::write(
+        &vcf,
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Cécile Durand\r\nORG:Office de tourisme\r\nEND:VCARD\r\n",
+    )
+    .unwrap();
+    assert_eq!(
+        ok(a, &["contact", "import", vcf.to_str().unwrap()]).await,
+        "imported 1 card(s), 0 already in the directory"
+    );
+    ok(a, &["sync"]).await;
+    ok(b, &["sync"]).await;
+    let names: Vec<String> = json(&ok(b, &["contact", "list", "--json"]).await)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Cécile Durand",
+            "Dr Anne Roux",
+            "Office de tourisme",
+            "Paul Petit"
+        ]
+    );
     server.shutdown().await;
 }
 

@@ -38,6 +38,11 @@ pub enum Code {
     FileUnreadable,
     /// A file cannot be written where asked.
     FileUnwritable,
+    /// The disk (of the profile, or where a file was to be written) is full.
+    DiskFull,
+    /// A file to import is not a table or address book Bastide can read, or some of
+    /// its lines are wrong; nothing was imported.
+    MalformedImport,
     /// The time asked is already booked (as far as this computer knows).
     BookingConflict,
     /// The booking is longer than its resource allows.
@@ -129,6 +134,15 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
+    /// A file to import cannot be read as a whole: every problem found, with its line
+    /// (at most [`crate::import::MAX_PROBLEMS`]); nothing was imported.
+    #[error("cannot import: {}{}", first_problems(problems), more_problems(problems.len(), *total))]
+    MalformedImport {
+        /// The problems, in the order of the file.
+        problems: Vec<crate::import::ImportProblem>,
+        /// How many there were in all.
+        total: usize,
+    },
     /// The time asked overlaps a booking this computer knows.
     #[error("already booked on {at} ({with})")]
     BookingConflict {
@@ -197,7 +211,7 @@ pub enum Error {
 
 impl Code {
     /// Every code, for checks that the UI knows them all.
-    pub const ALL: [Code; 25] = [
+    pub const ALL: [Code; 27] = [
         Code::EmptyTitle,
         Code::EndBeforeStart,
         Code::InvalidDate,
@@ -212,6 +226,8 @@ impl Code {
         Code::LastAdmin,
         Code::FileUnreadable,
         Code::FileUnwritable,
+        Code::DiskFull,
+        Code::MalformedImport,
         Code::BookingConflict,
         Code::BookingTooLong,
         Code::InvalidCount,
@@ -230,6 +246,9 @@ impl Error {
     /// The code the UI branches on.
     pub fn code(&self) -> Code {
         use crate::sync::SyncError as S;
+        if self.is_disk_full() {
+            return Code::DiskFull;
+        }
         match self {
             Self::EmptyTitle => Code::EmptyTitle,
             Self::EndBeforeStart { .. } => Code::EndBeforeStart,
@@ -249,6 +268,7 @@ impl Error {
             Self::NotMember(_) => Code::NotMember,
             Self::FileUnreadable { .. } => Code::FileUnreadable,
             Self::FileUnwritable { .. } => Code::FileUnwritable,
+            Self::MalformedImport { .. } => Code::MalformedImport,
             Self::BookingConflict { .. } => Code::BookingConflict,
             Self::BookingTooLong { .. } => Code::BookingTooLong,
             Self::InvalidCount(_) => Code::InvalidCount,
@@ -267,6 +287,48 @@ impl Error {
                 Code::Internal
             }
         }
+    }
+}
+
+impl Error {
+    /// Whether the disk ran out of room: SQLite's SQLITE_FULL, or a file write that
+    /// failed with ENOSPC (or EDQUOT, a quota reached), wherever the error came from.
+    pub fn is_disk_full(&self) -> bool {
+        fn io_full(error: &std::io::Error) -> bool {
+            matches!(
+                error.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            )
+        }
+        match self {
+            Self::Io { source, .. } | Self::FileUnwritable { source, .. } => io_full(source),
+            Self::Db(sqlx::Error::Io(source)) => io_full(source),
+            // SQLITE_FULL is 13; extended codes keep it in their low byte.
+            Self::Db(sqlx::Error::Database(db)) => db
+                .code()
+                .and_then(|c| c.parse::<u32>().ok())
+                .is_some_and(|c| c & 0xff == 13),
+            _ => false,
+        }
+    }
+}
+
+/// The first few problems of an import, for the one-line message.
+fn first_problems(problems: &[crate::import::ImportProblem]) -> String {
+    problems
+        .iter()
+        .take(3)
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn more_problems(shown: usize, total: usize) -> String {
+    let listed = shown.min(3);
+    if total > listed {
+        format!(" (and {} more)", total - listed)
+    } else {
+        String::new()
     }
 }
 
@@ -307,6 +369,8 @@ mod tests {
             | Code::LastAdmin
             | Code::FileUnreadable
             | Code::FileUnwritable
+            | Code::DiskFull
+            | Code::MalformedImport
             | Code::BookingConflict
             | Code::BookingTooLong
             | Code::InvalidCount

@@ -42,12 +42,71 @@ fn cache_path(profile_dir: &Path, id: &str) -> PathBuf {
 }
 
 /// Reads `path`, encrypts it chunk by chunk into the cache, and queues the chunks for
-/// upload to `space`'s relay.
+/// upload to `space`'s relay. On failure (the file unreadable half-way, the disk
+/// full) the chunks written so far are removed and nothing is queued.
 pub(crate) async fn import(
     conn: &mut SqliteConnection,
     profile_dir: &Path,
     space: SpaceId,
     path: &Path,
+) -> Result<FileRef, Error> {
+    let mut written = Vec::new();
+    let result = async {
+        let file = encrypt_into_cache(profile_dir, path, &mut written).await?;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        for id in &file.chunks {
+            sqlx::query("INSERT OR IGNORE INTO chunk_uploads (space, id) VALUES (?, ?)")
+                .bind(space.0.as_slice())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(file)
+    }
+    .await;
+    if result.is_err() {
+        discard_cached(profile_dir, &written).await;
+    }
+    result
+}
+
+/// Removes chunks from the cache (those of a file that was not kept). The chunks of
+/// one file are its own: its key is new, so no other file has the same ciphertext.
+pub(crate) async fn discard_cached(profile_dir: &Path, chunks: &[String]) {
+    for id in chunks {
+        let path = cache_path(profile_dir, id);
+        if let Err(error) = tokio::fs::remove_file(&path).await
+            && error.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(chunk = %id, %error, "cannot remove a chunk of a file not kept");
+        }
+    }
+}
+
+/// Removes a file added to the profile whose item could not be stored: its chunks
+/// leave the cache and the upload queue.
+pub(crate) async fn discard(pool: &sqlx::SqlitePool, profile_dir: &Path, space: SpaceId, file: &FileRef) {
+    // Files first: they free the room the queue's DELETE may need on a full disk.
+    discard_cached(profile_dir, &file.chunks).await;
+    for id in &file.chunks {
+        if let Err(error) = sqlx::query("DELETE FROM chunk_uploads WHERE space = ? AND id = ?")
+            .bind(space.0.as_slice())
+            .bind(id)
+            .execute(pool)
+            .await
+        {
+            tracing::warn!(chunk = %id, %error, "cannot unqueue a chunk of a file not kept");
+        }
+    }
+}
+
+/// Encrypts `path` chunk by chunk into the cache; `written` gets each chunk id as
+/// soon as its file exists, so a caller can remove them if this fails half-way.
+async fn encrypt_into_cache(
+    profile_dir: &Path,
+    path: &Path,
+    written: &mut Vec<String>,
 ) -> Result<FileRef, Error> {
     let unreadable = |source| Error::FileUnreadable {
         path: path.to_path_buf(),
@@ -82,11 +141,7 @@ pub(crate) async fn import(
         let id = hex::encode(id);
         let target = cache_path(profile_dir, &id);
         write_atomically(&target, &sealed).await?;
-        sqlx::query("INSERT OR IGNORE INTO chunk_uploads (space, id) VALUES (?, ?)")
-            .bind(space.0.as_slice())
-            .bind(&id)
-            .execute(&mut *conn)
-            .await?;
+        written.push(id.clone());
         chunks.push(id);
         if filled < CHUNK_SIZE {
             break;
@@ -100,16 +155,25 @@ pub(crate) async fn import(
     })
 }
 
+/// Writes `bytes` aside, then renames: `target` is whole or absent, and nothing is
+/// left behind when writing fails (a full disk).
 async fn write_atomically(target: &Path, bytes: &[u8]) -> Result<(), Error> {
     let partial = target.with_extension(format!(
         "partial-{}",
         hex::encode(bastide_proto::random_bytes::<6>())
     ));
-    let mut out = tokio::fs::File::create(&partial).await.map_err(io(&partial))?;
-    out.write_all(bytes).await.map_err(io(&partial))?;
-    out.sync_all().await.map_err(io(&partial))?;
-    drop(out);
-    tokio::fs::rename(&partial, target).await.map_err(io(target))
+    let result = async {
+        let mut out = tokio::fs::File::create(&partial).await.map_err(io(&partial))?;
+        out.write_all(bytes).await.map_err(io(&partial))?;
+        out.sync_all().await.map_err(io(&partial))?;
+        drop(out);
+        tokio::fs::rename(&partial, target).await.map_err(io(target))
+    }
+    .await;
+    if result.is_err() {
+        let _ = tokio::fs::remove_file(&partial).await;
+    }
+    result
 }
 
 /// Uploads `space`'s queued chunks the relay lacks; each leaves the queue once stored,

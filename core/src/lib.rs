@@ -37,6 +37,7 @@ pub mod extract;
 mod fields;
 pub mod files;
 pub mod forum;
+pub mod import;
 pub mod invite;
 mod items;
 pub mod live;
@@ -59,12 +60,13 @@ pub use documents::{Decision, Document, Status, Version};
 pub use error::{Code, Error};
 pub use files::FileRef;
 pub use forum::{Post, Quote, Topic};
+pub use import::{ImportFormat, ImportProblem, Problem as ImportProblemKind};
 pub use members::{InvitationView, MemberView};
 pub use planning::{Roster, RosterSlot, RotaWeek, Swap, Team, TeamInput};
 pub use polls::{OptionResult, Poll, PollInput, PollResults};
 pub use profile::{
-    BookingDecision, Changed, ChangedItem, HistoryEntry, Notification, OpOutcome, Photo, Profile, SpaceInfo,
-    SyncReport,
+    BookingDecision, CardImport, CardImportPreview, Changed, ChangedItem, HistoryEntry, Notification,
+    OpOutcome, Photo, Profile, SpaceInfo, SyncReport,
 };
 pub use search::Hit;
 pub use store::DB_FILE;

@@ -36,6 +36,7 @@ mod planning;
 mod polls;
 
 pub use bookings::BookingDecision;
+pub use cards::{CardImport, CardImportPreview};
 pub use membership::OpOutcome;
 pub use notifications::Notification;
 pub use photos::Photo;
@@ -570,53 +571,107 @@ impl Profile {
         }
     }
 
+    /// Creates one item of `kind` per input in `space`, all in one transaction: all of
+    /// them are stored, or none (an import must not leave half a file behind).
+    pub(crate) async fn create_items<T>(
+        &self,
+        space: SpaceId,
+        kind: &str,
+        inputs: &[T],
+        write: impl Fn(&mut AutoCommit, &T, &str, OffsetDateTime) -> Result<(), Error>,
+    ) -> Result<Vec<ItemId>, Error> {
+        self.space(space).await?;
+        let _write = self.write.lock().await;
+        let key = self.writing_key(space).await?;
+        let now = OffsetDateTime::now_utc();
+        let mut items = Vec::with_capacity(inputs.len());
+        for input in inputs {
+            let mut item = Item {
+                space,
+                kind: kind.to_owned(),
+                doc: AutoCommit::new().with_actor(self.actor()),
+                stored: false,
+            };
+            write(&mut item.doc, input, &self.display_name, now)?;
+            items.push((ItemId::random(), item, Vec::new()));
+        }
+        let ids = items.iter().map(|(id, _, _)| *id).collect();
+        self.commit_many(space, &key, items).await?;
+        Ok(ids)
+    }
+
     /// Seals the changes made to the item since `heads` and commits document, outbox
     /// entry and projection in one transaction. The caller holds the write lock.
     async fn commit_local(
         &self,
         space: SpaceId,
-        (key_id, key): &(KeyId, SpaceKey),
+        key: &(KeyId, SpaceKey),
         id: ItemId,
-        mut item: Item,
+        item: Item,
         heads: &[ChangeHash],
     ) -> Result<(), Error> {
-        if item.doc.get_heads() == heads {
-            // Nothing changed: no entry to send.
-            self.items.keep(id, item);
+        self.commit_many(space, key, vec![(id, item, heads.to_vec())])
+            .await
+    }
+
+    /// Seals each item's changes since its heads and commits every document, outbox
+    /// entry and projection in one transaction; one [`Changed`] tells of them all.
+    /// Items that changed nothing send nothing. The caller holds the write lock.
+    async fn commit_many(
+        &self,
+        space: SpaceId,
+        (key_id, key): &(KeyId, SpaceKey),
+        items: Vec<(ItemId, Item, Vec<ChangeHash>)>,
+    ) -> Result<(), Error> {
+        let mut sealed = Vec::with_capacity(items.len());
+        for (id, mut item, heads) in items {
+            if item.doc.get_heads() == heads {
+                // Nothing changed: no entry to send.
+                self.items.keep(id, item);
+                continue;
+            }
+            let changes = item.doc.save_after(&heads);
+            let entry = Entry::seal(&self.device, space, id, EntryKind::Change, *key_id, key, &changes)?;
+            sealed.push((id, item, heads.is_empty(), changes, entry.to_bytes()));
+        }
+        if sealed.is_empty() {
             return Ok(());
         }
-        let changes = item.doc.save_after(heads);
-        let entry = Entry::seal(&self.device, space, id, EntryKind::Change, *key_id, key, &changes)?;
-        let bytes = entry.to_bytes();
         let mut tx = self.begin_write().await?;
-        items::save(&mut tx, id, &mut item, &changes).await?;
-        sqlx::query("INSERT INTO outbox (id, space, bytes, kind) VALUES (?, ?, ?, ?)")
-            .bind(EntryId::of(&bytes).0.as_slice())
-            .bind(space.0.as_slice())
-            .bind(bytes)
-            .bind(OUTBOX_ENTRY)
-            .execute(&mut *tx)
-            .await?;
-        let at = modules::updated_at(&item.doc).unwrap_or_else(now_text);
-        record_history(&mut tx, id, &self.device_id(), None, &at).await?;
-        let projected = modules::project(&mut tx, space, id, &item.kind, &item.doc).await?;
-        let title = projected.map(|p| p.title).unwrap_or_default();
+        let mut titles = Vec::with_capacity(sealed.len());
+        for (id, item, _, changes, bytes) in &mut sealed {
+            items::save(&mut tx, *id, item, changes).await?;
+            sqlx::query("INSERT INTO outbox (id, space, bytes, kind) VALUES (?, ?, ?, ?)")
+                .bind(EntryId::of(bytes).0.as_slice())
+                .bind(space.0.as_slice())
+                .bind(std::mem::take(bytes))
+                .bind(OUTBOX_ENTRY)
+                .execute(&mut *tx)
+                .await?;
+            let at = modules::updated_at(&item.doc).unwrap_or_else(now_text);
+            record_history(&mut tx, *id, &self.device_id(), None, &at).await?;
+            let projected = modules::project(&mut tx, space, *id, &item.kind, &item.doc).await?;
+            titles.push(projected.map(|p| p.title).unwrap_or_default());
+        }
         tx.commit().await?;
-        let kind = item.kind.clone();
-        self.items.keep(id, item);
-        self.outbox.send_modify(|n| *n += 1);
-        let item = ChangedItem {
-            id,
-            kind,
-            created: heads.is_empty(),
-            title,
-            by: self.display_name.clone(),
-            author: self.device_id(),
-        };
+        let count = sealed.len() as u64;
+        let mut changed = Vec::with_capacity(sealed.len());
+        for ((id, item, created, _, _), title) in sealed.into_iter().zip(titles) {
+            changed.push(ChangedItem {
+                id,
+                kind: item.kind.clone(),
+                created,
+                title,
+                by: self.display_name.clone(),
+                author: self.device_id(),
+            });
+            self.items.keep(id, item);
+        }
+        self.outbox.send_modify(|n| *n += count);
         let _ = self.changes.send(Changed {
             space,
             remote: false,
-            items: vec![item],
+            items: changed,
         });
         Ok(())
     }

@@ -4,8 +4,9 @@ use std::path::Path;
 
 use bastide_core::live::SyncStatus;
 use bastide_core::{
-    Card, CardFilter, CardInput, Code, Document, Event, EventInput, HistoryEntry, Hit, InvitationView,
-    ItemId, MemberInfo, MemberView, Post, Quote, Role, SpaceId, SpaceInfo, Topic,
+    Card, CardFilter, CardImport, CardImportPreview, CardInput, Code, Document, Event, EventInput,
+    HistoryEntry, Hit, InvitationView, ItemId, MemberInfo, MemberView, Post, Quote, Role, SpaceId, SpaceInfo,
+    Topic,
 };
 use serde::ser::SerializeStruct;
 use tauri::State;
@@ -254,6 +255,34 @@ pub(crate) async fn list_cards(
 #[instrument(skip(state), err(level = "info", Debug))]
 pub(crate) async fn add_card(state: State<'_, AppState>, space: String, card: CardInput) -> Result<Card> {
     Ok(state.profile.add_card(space_id(&space)?, card).await?)
+}
+
+/// What importing the CSV or vCard file at `path` would add, and what is wrong in it.
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn preview_card_import(
+    state: State<'_, AppState>,
+    space: String,
+    path: String,
+) -> Result<CardImportPreview> {
+    Ok(state
+        .profile
+        .preview_card_import(space_id(&space)?, Path::new(&path))
+        .await?)
+}
+
+/// Imports the cards of the file at `path`: all of them, or none.
+#[tauri::command]
+#[instrument(skip(state), err(level = "info", Debug))]
+pub(crate) async fn import_cards(
+    state: State<'_, AppState>,
+    space: String,
+    path: String,
+) -> Result<CardImport> {
+    Ok(state
+        .profile
+        .import_cards(space_id(&space)?, Path::new(&path))
+        .await?)
 }
 
 #[tauri::command]

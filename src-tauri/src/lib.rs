@@ -120,6 +120,8 @@ pub fn run() {
             commands::follow_topic,
             commands::mark_topic_read,
             commands::add_card,
+            commands::preview_card_import,
+            commands::import_cards,
             commands::update_card,
             commands::pick_card_value,
             commands::set_card_deleted,

@@ -52,13 +52,28 @@ impl Profile {
             .and_then(|s| s.to_str())
             .unwrap_or(&version.name)
             .to_owned();
-        let id = self
+        let created = self
             .create_item(space, documents::KIND, |doc, by, now| {
                 documents::create(doc, &title, folder, &version, by, now)?;
                 documents::set_text(doc, &text)
             })
-            .await?;
+            .await;
+        let id = self.keep_file_if(created, space, &version).await?;
         self.document(space, id).await
+    }
+
+    /// Passes `stored` on; if the item naming `version`'s file could not be stored (a
+    /// full disk), the file's chunks leave the cache and the upload queue first.
+    async fn keep_file_if<T>(
+        &self,
+        stored: Result<T, Error>,
+        space: SpaceId,
+        version: &Version,
+    ) -> Result<T, Error> {
+        if stored.is_err() {
+            files::discard(&self.pool, &self.dir, space, &version.file).await;
+        }
+        stored
     }
 
     /// Adds a new version of a document; the old ones stay.
@@ -72,11 +87,13 @@ impl Profile {
         self.writing_role(space).await?;
         let version = self.import_version(space, path).await?;
         let text = extract_text(path).await;
-        self.edit_item(space, id, documents::KIND, |doc, by, now| {
-            documents::add_version(doc, &version, by, now)?;
-            documents::set_text(doc, &text)
-        })
-        .await?;
+        let stored = self
+            .edit_item(space, id, documents::KIND, |doc, by, now| {
+                documents::add_version(doc, &version, by, now)?;
+                documents::set_text(doc, &text)
+            })
+            .await;
+        self.keep_file_if(stored, space, &version).await?;
         self.document(space, id).await
     }
 
@@ -353,7 +370,7 @@ impl Profile {
     }
 
     /// Refuses early what the relay would refuse: readers and outsiders adding files.
-    async fn writing_role(&self, space: SpaceId) -> Result<(), Error> {
+    pub(super) async fn writing_role(&self, space: SpaceId) -> Result<(), Error> {
         super::membership::may_write(space, self.my_role(space).await?)
     }
 }

@@ -996,3 +996,100 @@ async fn notifications_are_listed_newest_first_and_muting_is_per_space() {
     profile.set_space_muted(space, false).await.unwrap();
     assert!(!profile.space_muted(space).await.unwrap());
 }
+
+#[tokio::test]
+async fn an_import_stores_every_card_or_none() {
+    let (space, _, all) = replicas(2).await;
+    let (a, b) = (&all[0].1, &all[1].1);
+    let files = tempfile::tempdir().unwrap();
+    let existing = a
+        .add_card(
+            space,
+            crate::CardInput {
+                name: "Dr Anne Roux".into(),
+                organisation: "Maison de santé de Cajarc".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let pending_before = a.pending().await.unwrap();
+
+    // One bad line among good ones: nothing is stored, and the line is named.
+    let bad = files.path().join("annuaire.csv");
+    std::fs::write(
+        &bad,
+        "Nom;Organisme;Statut\nDr Paul Petit;Cabinet de Limogne;titulaire\nDr Marc Grand;;interne\n",
+    )
+    .unwrap();
+    let preview = a.preview_card_import(space, &bad).await.unwrap();
+    assert_eq!((preview.cards, preview.problem_count), (1, 1), "{preview:?}");
+    assert_eq!(preview.problems[0].line, 3);
+    match a.import_cards(space, &bad).await {
+        Err(Error::MalformedImport { problems, total }) => {
+            assert_eq!(total, 1);
+            assert_eq!(problems[0].line, 3);
+        }
+        other => panic!("a malformed file was imported: {other:?}"),
+    }
+    let names = |cards: Vec<crate::Card>| cards.into_iter().map(|c| c.fields.name).collect::<Vec<_>>();
+    assert_eq!(
+        names(a.cards(space, &Default::default()).await.unwrap()),
+        vec!["Dr Anne Roux"]
+    );
+    assert_eq!(
+        a.pending().await.unwrap(),
+        pending_before,
+        "nothing queued for the relay"
+    );
+
+    // The corrected file: every card in one go, the one already there left out.
+    let good = files.path().join("annuaire-corrigé.csv");
+    std::fs::write(
+        &good,
+        "Nom;Organisme;Statut\nDr Paul Petit;Cabinet de Limogne;titulaire\nDr Marc Grand;;\ndr anne roux;MAISON DE SANTE DE CAJARC;\n",
+    )
+    .unwrap();
+    let report = a.import_cards(space, &good).await.unwrap();
+    assert_eq!((report.added, report.duplicates), (2, 1));
+    assert_eq!(
+        names(a.cards(space, &Default::default()).await.unwrap()),
+        vec!["Dr Anne Roux", "Dr Marc Grand", "Dr Paul Petit"]
+    );
+    assert_eq!(a.pending().await.unwrap(), pending_before + 2);
+    assert!(
+        a.card(space, existing.id.parse().unwrap())
+            .await
+            .unwrap()
+            .conflicts
+            .is_empty(),
+        "the card already there is untouched"
+    );
+    let again = a.import_cards(space, &good).await.unwrap();
+    assert_eq!(
+        (again.added, again.duplicates),
+        (0, 3),
+        "importing twice adds nothing"
+    );
+
+    // The other computer gets them as ordinary cards.
+    let mut seq = 2;
+    exchange(&all, space, &mut seq).await;
+    assert_eq!(
+        names(b.cards(space, &Default::default()).await.unwrap()),
+        vec!["Dr Anne Roux", "Dr Marc Grand", "Dr Paul Petit"]
+    );
+
+    // A file that cannot be read, and one that is no table at all.
+    let missing = files.path().join("absent.csv");
+    assert_eq!(
+        a.import_cards(space, &missing).await.unwrap_err().code(),
+        crate::Code::FileUnreadable
+    );
+    let picture = files.path().join("photo.csv");
+    std::fs::write(&picture, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR").unwrap();
+    assert_eq!(
+        a.import_cards(space, &picture).await.unwrap_err().code(),
+        crate::Code::MalformedImport
+    );
+}

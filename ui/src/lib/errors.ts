@@ -23,6 +23,10 @@ const SENTENCES: Record<ErrorCode, string> = {
     'Ce fichier ne peut pas être lu : vérifiez qu’il existe encore et que vous avez le droit de l’ouvrir. Rien n’a été ajouté.',
   file_unwritable:
     'Le fichier ne peut pas être enregistré à cet endroit : dossier absent, disque plein ou nom refusé par le système. Choisissez un autre emplacement.',
+  disk_full:
+    'Le disque de cet ordinateur est plein : rien n’a été enregistré. Libérez de la place (corbeille, téléchargements) puis recommencez.',
+  malformed_import:
+    'Ce fichier ne peut pas être importé tel quel : corrigez les lignes signalées puis recommencez. Rien n’a été importé.',
   booking_conflict:
     'Ce créneau est déjà réservé pour cette ressource. Choisissez une autre heure ou une autre ressource ; rien n’a été enregistré.',
   booking_too_long: 'Cette réservation dépasse la durée maximale autorisée pour cette ressource.',

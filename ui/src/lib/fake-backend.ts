@@ -36,7 +36,7 @@ export type Args = Record<string, unknown>;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** What a card holds when nothing is said: `add_card`'s serde defaults. */
-const EMPTY_CARD: CardInput = {
+export const EMPTY_CARD: CardInput = {
   name: '',
   kind: 'person',
   organisation: '',

@@ -12,6 +12,8 @@ import type {
   Card,
   CardField,
   CardFilter,
+  CardImport,
+  CardImportPreview,
   CardInput,
   Document,
   EventInput,
@@ -166,6 +168,16 @@ export function addCard(space: string, card: CardInput): Promise<Card> {
 }
 
 /** Writes the fields that differ from what the card shows, and any field in conflict. */
+/** What importing the CSV or vCard file at `path` would add, and what is wrong in it. Stores nothing. */
+export function previewCardImport(space: string, path: string): Promise<CardImportPreview> {
+  return call('preview_card_import', { space, path });
+}
+
+/** Imports every card of the file at `path`, or none when a line is wrong (`malformed_import`). */
+export function importCards(space: string, path: string): Promise<CardImport> {
+  return call('import_cards', { space, path });
+}
+
 export function updateCard(space: string, id: string, card: CardInput): Promise<Card> {
   return call('update_card', { space, id, card });
 }

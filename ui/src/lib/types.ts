@@ -252,6 +252,8 @@ export const ERROR_CODES = [
   'last_admin',
   'file_unreadable',
   'file_unwritable',
+  'disk_full',
+  'malformed_import',
   'booking_conflict',
   'booking_too_long',
   'invalid_count',
@@ -374,4 +376,39 @@ export interface Hit {
   kind: HitKind;
   title: string;
   snippet: string;
+}
+
+/** Why a file to import, or one of its lines, cannot be imported (`line` 0: the whole file). */
+export type ImportProblem = { line: number } & (
+  | { kind: 'empty' | 'unknown_format' | 'no_name_column' | 'unclosed_quote' | 'missing_name' }
+  | { kind: 'unterminated_card' | 'outside_card' | 'malformed_line' }
+  | { kind: 'too_large'; maxBytes: number }
+  | { kind: 'too_many_cells'; expected: number; found: number }
+  | { kind: 'invalid_date'; field: string; value: string }
+  | { kind: 'invalid_status' | 'invalid_kind'; value: string }
+  | { kind: 'too_long'; field: string; max: number }
+  | { kind: 'invalid'; detail: string }
+);
+
+/** What importing a CSV table or vCard address book would add, and what stops it. */
+export interface CardImportPreview {
+  format: 'csv' | 'vcard' | null;
+  /** Cards that would be added. */
+  cards: number;
+  /** Cards left out: the directory (or the file, further up) has the same name and organisation. */
+  duplicates: number;
+  /** The first cards that would be added. */
+  sample: CardInput[];
+  /** Columns or vCard properties with no field in a card. */
+  ignored: string[];
+  /** At most 100; `problemCount` says how many in all. */
+  problems: ImportProblem[];
+  problemCount: number;
+}
+
+/** What an import did. */
+export interface CardImport {
+  added: number;
+  duplicates: number;
+  ids: string[];
 }
