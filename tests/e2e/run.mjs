@@ -8,7 +8,9 @@
 // submitted for approval, and a third member (another CLI profile, invited as validator)
 // approves it from the command line; the window shows « Approuvé » by itself; then the
 // second member submits a document to the window's person, who is notified and approves
-// it in the window. Last, the
+// it in the window (as the space's admin); at the very end the window joins a second
+// space as a validator (élu), approves there what its secretary submits, and imports
+// a CSV table into that space's directory. Then the
 // search box finds the second member's event without its accents. Then the daily
 // services: a room is added and booked, a taken time is refused in French; a cantine
 // site is added and a day's meal counts are typed with the keyboard.
@@ -102,6 +104,12 @@ const BOOKING_TITLE = 'Conseil municipal';
 // (maternelle, élémentaire, adulte).
 const SITE_NAME = 'École des Tilleuls';
 const MEAL_COUNTS = [24, 31, 4];
+// A second space, made by a town hall's secretary (another CLI profile), which the
+// window's person joins as a validator (élu): a document submitted there to all
+// validators is approved in the window.
+const ELUS_SPACE = 'Élus — Cajarc';
+const SECRETARY_NAME = 'Secrétaire de mairie';
+const ELUS_DOC_TITLE = 'Délibération cantine 2027';
 // Window widths the agenda header must fit in (the app's minimum is 900 px).
 const NARROW_WIDTH = 900;
 
@@ -114,6 +122,8 @@ let cliProfile = '';
 let validatorProfile = '';
 /** Where the script writes the file it adds as a document. */
 let docFolder = '';
+/** The secretary's profile folder (the admin of the second space). */
+let secretaryProfile = '';
 
 /** The element with that data-testid. */
 const byTestId = (id) => browser.$(`[data-testid="${id}"]`);
@@ -832,8 +842,156 @@ async function main() {
       await byTestId('modal-close').click();
       await shown(byTestId('notifications-unread'), 'the unread count stayed after reading the list', { gone: true });
     });
+
+    // Approving as a validator (élu), not as an admin: the window joins a space where
+    // that is its role, and approves what the secretary submits to all validators.
+    const joinedAsValidator = `rejoindre « ${ELUS_SPACE} » comme « Validateur (élu) » avec un code`;
+    await check(joinedAsValidator, ['la fenêtre de Bastide s’ouvre'], async () => {
+      expect(config.cli !== '', 'set BASTIDE_CLI to the built bastide client');
+      await closeDialogs();
+      secretaryProfile = await mkdtemp(path.join(os.tmpdir(), 'bastide-e2e-secretary.'));
+      await cliAs(secretaryProfile, 'space', 'create', ELUS_SPACE, '--relay', config.relay, '--name', SECRETARY_NAME);
+      const code = await cliAs(secretaryProfile, 'space', 'invite', '--role', VALIDATOR_ROLE);
+      expect(code.startsWith(INVITE_PREFIX), `space invite printed "${code}"`);
+      await byTestId('join-space-open').click();
+      await shown(byTestId('join-code'), 'the « Rejoindre un espace » form did not open');
+      await fillField('join-code', code);
+      await fillField('join-name', MY_NAME);
+      await byTestId('join-space-submit').click();
+      await shown(byTestId('join-space-dialog'), 'the join form did not close', { gone: true });
+      await waitFor(
+        async () => (await textOf(byTestId('space-title'))).trim() === ELUS_SPACE,
+        `the joined space « ${ELUS_SPACE} » is not the one shown`,
+      );
+      // A validator is no admin: no invitations to hand out.
+      expect(!(await byTestId('invite-open').isDisplayed()), 'a validator is offered « Inviter… »');
+      await byTestId('view-members').click();
+      await waitFor(
+        () =>
+          browser.execute(
+            (wanted) =>
+              [...document.querySelectorAll('[data-testid="member-row"]')].some(
+                (row) => (row.textContent ?? '').includes(wanted) && row.getAttribute('data-role') === 'validator',
+              ),
+            MY_NAME,
+          ),
+        `the members list never showed ${MY_NAME} as « Validateur (élu) »`,
+      );
+    });
+
+    const approvedAsValidator = `soumis à tous les validateurs de « ${ELUS_SPACE} », le document est approuvé dans la fenêtre`;
+    await check(approvedAsValidator, [joinedAsValidator], async () => {
+      // The secretary learns of the new validator, then files and submits.
+      await eventually(
+        async () => {
+          await cliAs(secretaryProfile, 'sync');
+          const members = JSON.parse(await cliAs(secretaryProfile, 'space', 'members', '--json'));
+          return members.some((m) => m.name === MY_NAME && m.role === VALIDATOR_ROLE);
+        },
+        () => `the secretary never saw ${MY_NAME} join as a validator`,
+        { timeout: config.liveTimeout, interval: 500 },
+      );
+      const file = path.join(docFolder || os.tmpdir(), `${ELUS_DOC_TITLE}.txt`);
+      await writeFile(file, 'Tarifs de la cantine scolaire pour 2027.\n', 'utf8');
+      const id = await cliAs(secretaryProfile, 'doc', 'add', file, '--folder', 'Délibérations');
+      await rm(file, { force: true });
+      await cliAs(secretaryProfile, 'doc', 'submit', id, '--validators', 'all');
+      await cliAs(secretaryProfile, 'sync');
+      await byTestId('view-documents').click();
+      const status = () =>
+        browser.execute(
+          (wanted) =>
+            document
+              .querySelector(`[data-testid="doc-item"][data-doc-id="${wanted}"] [data-testid="doc-status"]`)
+              ?.getAttribute('data-status') ?? '',
+          id,
+        );
+      await waitFor(async () => (await status()) === 'awaiting', 'the submitted document never showed « En attente » here', {
+        timeout: config.liveTimeout,
+      });
+      await browser.execute(
+        (wanted) => document.querySelector(`[data-testid="doc-item"][data-doc-id="${wanted}"]`)?.click(),
+        id,
+      );
+      await shown(byTestId('doc-approve'), 'no « Approuver » button for a validator');
+      await byTestId('doc-approve').click();
+      await waitFor(async () => (await status()) === 'approved', 'the document never showed « Approuvé » after approving');
+      const shot = path.join(config.artifacts, 'approved-as-validator.png');
+      await browser.saveScreenshot(shot);
+      console.log(`    capture : ${shot}`);
+      await closeDialogs();
+      // The secretary sees it approved by the élu's signature.
+      await eventually(
+        async () => {
+          await cliAs(secretaryProfile, 'sync');
+          return JSON.parse(await cliAs(secretaryProfile, 'doc', 'show', id, '--json')).status === 'approved';
+        },
+        () => 'the secretary never saw the approval',
+        { timeout: config.liveTimeout, interval: 500 },
+      );
+    });
+
+    // Importing a directory in the window: a wrong line is named in French and nothing
+    // is imported; the corrected file is imported whole.
+    const imported = 'importer un tableau CSV dans l’annuaire : la ligne fautive est nommée, puis tout est importé';
+    await check(imported, [joinedAsValidator], async () => {
+      await closeDialogs();
+      const folder = await mkdtemp(path.join(os.tmpdir(), 'bastide-e2e-import.'));
+      try {
+        const file = path.join(folder, 'annuaire des élus.csv');
+        const rows = ['Prénom;Nom;Organisme;Fonction', 'Jean;Vidal;Mairie de Cajarc;Maire', ';;Mairie de Larnagol;Adjoint'];
+        await writeFile(file, rows.join('\r\n') + '\r\n', 'utf8');
+        await byTestId('view-directory').click();
+        await shown(byTestId('card-import-open'), 'no « Importer… » in the directory');
+        await byTestId('card-import-open').click();
+        await fillField('import-path', file);
+        await byTestId('import-check').click();
+        let problems = [];
+        await waitFor(async () => {
+          problems = await browser.execute(() =>
+            [...document.querySelectorAll('[data-testid="import-problem"]')].map((p) => (p.textContent ?? '').trim()),
+          );
+          return problems.length > 0;
+        }, 'no import-problem listed for the line without a name');
+        expect(
+          problems.length === 1 && problems[0] === 'Ligne 3 : le nom manque.',
+          `the problems listed are ${JSON.stringify(problems)}`,
+        );
+        expect(!(await byTestId('import-submit').isEnabled()), '« Importer » is offered for a file with a wrong line');
+        rows[2] = 'Marie;Bos;Mairie de Larnagol;Adjointe';
+        await writeFile(file, rows.join('\r\n') + '\r\n', 'utf8');
+        await byTestId('import-check').click();
+        await waitFor(
+          async () => (await byTestId('import-submit').isEnabled()) && (await textOf(byTestId('import-submit'))).includes('2 fiches'),
+          'the corrected file is not offered for import',
+        );
+        await byTestId('import-submit').click();
+        await shown(byTestId('import-dialog'), 'the import dialog did not close after importing', { gone: true });
+        await shown(byTestId('import-done'), 'no « fiches importées » after importing');
+        const done = (await textOf(byTestId('import-done'))).replace(/\s+/g, ' ');
+        expect(done.includes('2 fiches importées'), `import-done reads "${done}"`);
+        await waitFor(
+          () =>
+            browser.execute(() =>
+              ['Jean Vidal', 'Marie Bos'].every((name) =>
+                [...document.querySelectorAll('[data-testid="card-item"] .name')].some((n) => n.textContent?.trim() === name),
+              ),
+            ),
+          'the imported cards are not in the directory',
+        );
+        const shot = path.join(config.artifacts, 'directory-import.png');
+        await browser.saveScreenshot(shot);
+        console.log(`    capture : ${shot}`);
+      } finally {
+        await rm(folder, { recursive: true, force: true });
+      }
+    });
   } finally {
     if (browser) await browser.deleteSession().catch(() => {});
+    if (secretaryProfile) {
+      if (config.keepProfile) console.error(`run.mjs: secretary's profile kept in ${secretaryProfile}`);
+      else await rm(secretaryProfile, { recursive: true, force: true }).catch(() => {});
+    }
     if (cliProfile) {
       if (config.keepProfile) console.error(`run.mjs: second member's profile kept in ${cliProfile}`);
       else await rm(cliProfile, { recursive: true, force: true }).catch(() => {});
@@ -1125,7 +1283,7 @@ async function errorText() {
 
 /** Closes whatever dialog is open. */
 async function closeDialogs() {
-  for (const dialog of ['event-dialog', 'invite-dialog', 'doc-dialog', 'booking-dialog', 'resource-dialog', 'notifications-dialog']) {
+  for (const dialog of ['event-dialog', 'invite-dialog', 'doc-dialog', 'booking-dialog', 'resource-dialog', 'notifications-dialog', 'import-dialog']) {
     if (await byTestId(dialog).isDisplayed()) await byTestId('modal-close').click();
   }
 }
