@@ -579,15 +579,30 @@ async fn main() -> ExitCode {
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
+            let line = one_line(&error);
             match error.downcast_ref::<bastide_core::Error>() {
                 Some(core) if core.is_disk_full() => eprintln!(
-                    "bastide: the disk is full: nothing was written; free some room and try again ({error:#})"
+                    "bastide: the disk is full: nothing was written; free some room and try again ({line})"
                 ),
-                _ => eprintln!("bastide: {error:#}"),
+                _ => eprintln!("bastide: {line}"),
             }
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes on one line, each cause once: core's messages often
+/// include their source already ("cannot write X: No space left on device").
+fn one_line(error: &anyhow::Error) -> String {
+    let mut line = error.to_string();
+    for cause in error.chain().skip(1) {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+    }
+    line
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
