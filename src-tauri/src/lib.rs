@@ -6,6 +6,7 @@ mod commands;
 mod daily;
 mod keys;
 mod logs;
+mod startup;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -72,7 +73,10 @@ pub struct AppState {
 
 /// Starts the app.
 pub fn run() {
+    // First thing: the clock the startup time ("first paint" in the log) counts from.
+    let startup = startup::Startup::now();
     let result = tauri::Builder::default()
+        .manage(startup)
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
         .setup(|app| {
@@ -178,6 +182,7 @@ pub fn run() {
             daily::update_ad,
             daily::close_ad,
             daily::renew_ad,
+            startup::first_paint,
         ])
         .run(tauri::generate_context!());
     if let Err(error) = result {

@@ -11,6 +11,18 @@
 //! offline clients, merges them, and prints the time to compute a month of conflicts;
 //! `bench cantine [SITES]` enters a school year of meal counts for SITES sites
 //! (default 20) and prints the time to export a year of them (CSV and XLSX).
+//!
+//! `bench start [ITEMS] [RUNS] [--app PATH]` opens the built desktop app RUNS times
+//! (default 5) on a profile of ITEMS items (default 20000) and prints the time from
+//! spawning it to the first paint of its first view with its data (see `start.rs`):
+//! `xvfb-run -a dbus-run-session -- cargo run --release -p bastide-tests --bin bench -- start`
+//! after `(cd ui && npm run build)` and
+//! `cargo build --release --workspace --features bastide-app/custom-protocol`.
+
+// The crate root's folder is src/: this keeps the bench's modules beside it in bench/.
+#[cfg(unix)]
+#[path = "bench/start.rs"]
+mod start;
 
 use std::time::{Duration, Instant};
 
@@ -40,6 +52,11 @@ async fn main() -> anyhow::Result<()> {
             args.next();
             let sites = args.next().map(|a| a.parse()).transpose()?.unwrap_or(20);
             return cantine_year(sites).await;
+        }
+        #[cfg(unix)]
+        Some("start") => {
+            args.next();
+            return start::run(args.collect()).await;
         }
         _ => {}
     }

@@ -1113,6 +1113,8 @@ export class FakeBackend {
       case 'mark_notifications_read':
         for (const n of this.notifications) if (args.upTo == null || n.id <= Number(args.upTo)) n.read = true;
         return null;
+      case 'first_paint':
+        return null;
       case 'space_muted':
         return this.muted.has(String(args.space));
       case 'set_space_muted':

@@ -288,3 +288,14 @@ export function syncStatus(): Promise<SyncStatus> {
 export function onBackendEvent(handler: (event: BackendEvent) => void): Promise<UnlistenFn> {
   return listen<BackendEvent>(BACKEND_EVENT, (e) => handler(e.payload));
 }
+
+/** The first view the app showed: a space's agenda, or the welcome screen (no space). */
+export type FirstView = 'agenda' | 'welcome';
+
+/**
+ * Tells the backend the first view is painted with its data, and how many events of
+ * the shown month it holds: the backend logs the startup time (once per run).
+ */
+export async function firstPaint(view: FirstView, events: number): Promise<void> {
+  await call<null>('first_paint', { view, events });
+}
