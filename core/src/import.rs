@@ -8,7 +8,8 @@
 //! What real files look like, and is therefore accepted:
 //! - CSV with `;` (French Excel), `,` or tabs, chosen from the header line; quoted
 //!   cells with doubled quotes and line breaks inside; UTF-8 with or without a byte
-//!   order mark, or Windows-1252 (Excel's « CSV (séparateur : point-virgule) »).
+//!   order mark, UTF-16 with one (Excel's « Texte Unicode »), or Windows-1252
+//!   (Excel's « CSV (séparateur : point-virgule) »).
 //! - Column titles in French or English, any case, with or without accents: « Nom »,
 //!   « Prénom » and « Nom » apart, « Téléphone », « Portable », « Courriel »,
 //!   « Code postal »… Columns Bastide has no field for are named in the preview and
@@ -200,9 +201,19 @@ fn whole_file(format: Option<ImportFormat>, problem: Problem) -> Parsed {
     }
 }
 
-/// The file as text: UTF-8 (a byte order mark dropped), else Windows-1252, which is
-/// what French Excel writes. `None` for what is clearly not text (NUL bytes).
+/// The file as text: UTF-16 with its byte order mark (Excel's « Texte Unicode »),
+/// UTF-8 (a byte order mark dropped), else Windows-1252, which is what French Excel
+/// writes as CSV. `None` for what is clearly not text (NUL bytes, control characters).
 fn decode(bytes: &[u8]) -> Option<String> {
+    for (bom, encoding) in [
+        (&b"\xFF\xFE"[..], encoding_rs::UTF_16LE),
+        (&b"\xFE\xFF"[..], encoding_rs::UTF_16BE),
+    ] {
+        if let Some(rest) = bytes.strip_prefix(bom) {
+            let (text, had_errors) = encoding.decode_without_bom_handling(rest);
+            return (!had_errors && !text.contains('\0')).then(|| text.into_owned());
+        }
+    }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if bytes.contains(&0) {
         return None;
@@ -1014,6 +1025,19 @@ mod tests {
         assert_eq!(parsed.problems, vec![]);
         assert_eq!(names(&parsed), vec!["Cécile Durand"]);
         assert_eq!(parsed.cards[0].1.email, "cecile@ot.fr");
+    }
+
+    #[test]
+    fn excel_unicode_text_is_read() {
+        // « Texte Unicode » from Excel: UTF-16 little-endian with its mark, tabs.
+        let mut bytes = vec![0xFF, 0xFE];
+        for unit in "Nom\tCommune\r\nHélène Garric\tSaint-Cirq-Lapopie\r\n".encode_utf16() {
+            bytes.extend_from_slice(&unit.to_le_bytes());
+        }
+        let parsed = parse(&bytes);
+        assert_eq!(parsed.problems, vec![]);
+        assert_eq!(names(&parsed), vec!["Hélène Garric"]);
+        assert_eq!(parsed.cards[0].1.commune, "Saint-Cirq-Lapopie");
     }
 
     #[test]
