@@ -26,6 +26,8 @@ pub enum Code {
     InviteUsed,
     /// The invitation was withdrawn.
     InviteRevoked,
+    /// The invitation died with its inviter's removal.
+    InviteDead,
     /// The relay does not know the invitation (not published yet, or never).
     InviteUnknown,
     /// The member's role does not allow the action.
@@ -211,7 +213,7 @@ pub enum Error {
 
 impl Code {
     /// Every code, for checks that the UI knows them all.
-    pub const ALL: [Code; 27] = [
+    pub const ALL: [Code; 28] = [
         Code::EmptyTitle,
         Code::EndBeforeStart,
         Code::InvalidDate,
@@ -220,6 +222,7 @@ impl Code {
         Code::AlreadyMember,
         Code::InviteUsed,
         Code::InviteRevoked,
+        Code::InviteDead,
         Code::InviteUnknown,
         Code::NotAllowed,
         Code::NotMember,
@@ -339,6 +342,7 @@ fn rejection_code(rejection: Rejection) -> Code {
         Rejection::LastAdmin => Code::LastAdmin,
         Rejection::InvitationUsed => Code::InviteUsed,
         Rejection::InvitationRevoked => Code::InviteRevoked,
+        Rejection::InviterRemoved => Code::InviteDead,
         Rejection::NoSuchInvitation => Code::InviteUnknown,
         Rejection::NoSuchMember | Rejection::NoSuchDevice => Code::NotFound,
         _ => Code::RelayRefused,
@@ -363,6 +367,7 @@ mod tests {
             | Code::AlreadyMember
             | Code::InviteUsed
             | Code::InviteRevoked
+            | Code::InviteDead
             | Code::InviteUnknown
             | Code::NotAllowed
             | Code::NotMember

@@ -20,7 +20,7 @@ pub const PREFIX: &str = "BSTD1-";
 pub const DEFAULT_VALIDITY: time::Duration = time::Duration::days(7);
 
 /// The longest validity an admin may choose.
-pub const MAX_VALIDITY_DAYS: i64 = 90;
+pub const MAX_VALIDITY_DAYS: i64 = bastide_proto::membership::MAX_INVITATION_DAYS;
 
 /// One space an invitation opens.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,6 +1,10 @@
 //! Membership as this profile sees it: the ops it knows for a space, what they replay
 //! to, and the space keys it can open from the shares they carry.
 //!
+//! Ops replay in the relay's log order (the relay judged each against the log's head,
+//! and every member replays the same order with the same rule); this profile's own
+//! ops not yet in the log come after, in the order they were made.
+//!
 //! Two replays matter. `state` covers every op known here, this profile's own not yet
 //! acknowledged ones included: it is what the members list shows and what new ops and
 //! entries build on. `sequenced` covers only ops the relay has placed in the log: an
@@ -27,7 +31,7 @@ pub(crate) struct KnownOp {
 #[derive(Debug)]
 pub(crate) struct SpaceMembers {
     pub(crate) space: SpaceId,
-    /// Every known op, in the order they were stored here.
+    /// Every known op in replay order: the relay's log, then ops only known here.
     pub(crate) ops: Vec<KnownOp>,
     /// Replay of every known op.
     pub(crate) state: Membership,
@@ -44,10 +48,12 @@ impl SpaceMembers {
     /// can open.
     pub(crate) fn build(
         space: SpaceId,
-        ops: Vec<KnownOp>,
+        mut ops: Vec<KnownOp>,
         me: &DeviceKey,
         invitations: &[DeviceKey],
     ) -> Self {
+        // Stable: ops only known here keep the order they were made in.
+        ops.sort_by_key(|k| k.seq.unwrap_or(u64::MAX));
         let all: Vec<Op> = ops.iter().map(|k| k.op.clone()).collect();
         let state = Membership::replay(space, &all);
         let (sequenced, last_op_seq) = replay_before(space, &ops, u64::MAX);
@@ -206,6 +212,8 @@ pub struct InvitationView {
     pub used: bool,
     /// Withdrawn.
     pub revoked: bool,
+    /// Dead with the removal of the device or member who made it.
+    pub dead: bool,
 }
 
 impl InvitationView {
@@ -221,6 +229,7 @@ impl InvitationView {
             expires,
             used: invitation.used,
             revoked: invitation.revoked,
+            dead: invitation.dead,
         }
     }
 }

@@ -1,16 +1,23 @@
 //! The membership log of a space: who belongs, with which role and devices.
 //!
 //! Every change to membership is an [`Op`] signed by a device. Ops name the ops their
-//! author had seen as `parents`, so a log is a graph, not a line: two admins can
-//! change roles while both offline. [`Membership::replay`] turns any set of ops into
-//! the same state on every computer and on the relay, whatever order they arrived in:
+//! author had seen as `parents` (its causal context), but what decides is the order
+//! of the relay's log: the relay judges each op against the state at its current head
+//! and stores only ops that apply there, and every client replays the log in that same
+//! order with the same rule. [`Membership::replay`] therefore takes ops *in log
+//! order*:
 //!
-//! 1. ops whose signature does not verify, or that belong to another space, are
-//!    rejected outright;
-//! 2. the others are ordered topologically (parents first), ties broken by op id;
-//! 3. each op is checked against the state built so far (is its author an admin
-//!    *at that point*? is the invitation still unused?) and applied, or rejected with
-//!    a reason. Rejected ops change nothing.
+//! 1. an op seen before counts once;
+//! 2. ops whose signature does not verify, that belong to another space, or that name
+//!    a parent not seen earlier in the log, are rejected;
+//! 3. each op is checked against the state built so far (is its author an admin *at
+//!    that point*? is the invitation still open?) and applied, or rejected with a
+//!    reason. Rejected ops change nothing.
+//!
+//! So an op can never change the verdict of an op before it: a removed admin, or a
+//! removed device restored from a backup, cannot get back in by signing ops whose
+//! parents predate the removal, however often it retries. Removal is final: the
+//! removed devices' open invitations die with them, and no key is sealed to them again.
 //!
 //! The relay reads this log (public keys and roles, nothing secret) to decide who may
 //! push and subscribe. Expiry of invitations is the relay's to enforce when a
@@ -43,7 +50,7 @@
 //!     x25519: bob.x25519_public(),
 //!     shares: vec![share(&bob)],
 //! });
-//! let state = Membership::replay(space, &[add_bob, genesis]);
+//! let state = Membership::replay(space, &[genesis, add_bob]);
 //! assert_eq!(state.role_of(&bob.device_id()), Some(Role::Editor));
 //! assert_eq!(state.role_of(&alice.device_id()), Some(Role::Admin));
 //! let bobs = state.shares_to(&bob.device_id()).next().unwrap();
@@ -57,6 +64,9 @@ use serde::{Deserialize, Serialize};
 use crate::identity::DeviceKey;
 use crate::ids::{DeviceId, KeyId, MemberId, OpId, SpaceId};
 use crate::keyshare::KeyShare;
+
+/// The longest an invitation may be valid, in days; the relay refuses longer ones.
+pub const MAX_INVITATION_DAYS: i64 = 90;
 
 /// Largest encoded op accepted: room for a key sealed to over a thousand devices.
 pub const MAX_OP_LEN: usize = 256 * 1024;
@@ -349,6 +359,13 @@ pub enum Rejection {
     /// A share for a device the op may not give keys to.
     #[error("share for a device outside the space")]
     ShareRecipient,
+    /// The op names a parent the log does not hold before it.
+    #[error("operation after unknown operations")]
+    UnknownParent,
+    /// The invitation died when the device that made it was removed (or its member
+    /// lost the right to invite).
+    #[error("invitation of a removed member")]
+    InviterRemoved,
 }
 
 /// The signed part of an op.
@@ -482,6 +499,8 @@ pub struct Device {
 /// An invitation as the log says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Invitation {
+    /// The device that made it: the invitation dies when that device is removed.
+    pub inviter: DeviceId,
     /// The role it grants a new person.
     pub role: Role,
     /// For a device invitation: the member the device will belong to.
@@ -494,12 +513,15 @@ pub struct Invitation {
     pub used: bool,
     /// Withdrawn.
     pub revoked: bool,
+    /// Dead with its inviter's removal (or loss of the admin role): it can no longer
+    /// be redeemed, and no key is sealed to it again.
+    pub dead: bool,
 }
 
 impl Invitation {
-    /// Neither used nor withdrawn (it may still have expired: that takes a clock).
+    /// Neither used, withdrawn nor dead (it may still have expired: that takes a clock).
     pub fn open(&self) -> bool {
-        !self.used && !self.revoked
+        !self.used && !self.revoked && !self.dead
     }
 }
 
@@ -520,14 +542,15 @@ pub struct Membership {
     stale_keys: BTreeSet<KeyId>,
     applied: Vec<OpId>,
     rejected: BTreeMap<OpId, Rejection>,
+    /// Every op seen, applied or rejected: what later ops may name as parents.
+    known: BTreeSet<OpId>,
     heads: BTreeSet<OpId>,
 }
 
 impl Membership {
-    /// Replays `ops` of `space`, in any order, into the state every replica agrees on.
-    /// Ops whose parents are missing wait (they are neither applied nor rejected).
-    pub fn replay(space: SpaceId, ops: &[Op]) -> Self {
-        let mut state = Self {
+    /// The membership of `space` before any op.
+    pub fn new(space: SpaceId) -> Self {
+        Self {
             space,
             members: BTreeMap::new(),
             devices: BTreeMap::new(),
@@ -538,65 +561,88 @@ impl Membership {
             stale_keys: BTreeSet::new(),
             applied: Vec::new(),
             rejected: BTreeMap::new(),
+            known: BTreeSet::new(),
             heads: BTreeSet::new(),
-        };
-        // Verified ops by id; the same op twice counts once.
-        let mut pending: BTreeMap<OpId, &Op> = BTreeMap::new();
+        }
+    }
+
+    /// Replays `ops` of `space` in log order: the state every replica that holds the
+    /// same log agrees on.
+    pub fn replay(space: SpaceId, ops: &[Op]) -> Self {
+        let mut state = Self::new(space);
         for op in ops {
-            let id = op.id();
-            if op.space() != space {
-                state.rejected.insert(id, Rejection::OtherSpace);
-            } else if op.verify().is_err() {
-                state.rejected.insert(id, Rejection::BadSignature);
-            } else {
-                pending.insert(id, op);
-            }
-        }
-        // Kahn's algorithm; the ready set is ordered by id, so ties break the same way
-        // everywhere.
-        let mut done: BTreeSet<OpId> = BTreeSet::new();
-        let mut ready: BTreeSet<OpId> = BTreeSet::new();
-        let is_ready = |op: &Op, done: &BTreeSet<OpId>| op.parents().iter().all(|p| done.contains(p));
-        for (id, op) in &pending {
-            if is_ready(op, &done) {
-                ready.insert(*id);
-            }
-        }
-        while let Some(id) = ready.pop_first() {
-            let Some(op) = pending.remove(&id) else { continue };
-            match state.check(op) {
-                Ok(()) => {
-                    state.apply(op);
-                    state.applied.push(id);
-                }
-                Err(reason) => {
-                    if let Some(key) = op.body().new_key()
-                        && !state.keys.contains(&key)
-                    {
-                        state.stale_keys.insert(key);
-                    }
-                    for share in op.body().shares() {
-                        state
-                            .stale_shares
-                            .entry((share.key, share.recipient))
-                            .or_insert_with(|| share.clone());
-                    }
-                    state.rejected.insert(id, reason);
-                }
-            }
-            // A rejected op still counts as seen: later ops may name it as a parent.
-            done.insert(id);
-            for parent in op.parents() {
-                state.heads.remove(parent);
-            }
-            state.heads.insert(id);
-            for (other_id, other) in &pending {
-                if !ready.contains(other_id) && other.parents().contains(&id) && is_ready(other, &done) {
-                    ready.insert(*other_id);
-                }
-            }
+            // The verdict is recorded in the state.
+            let _ = state.push(op);
         }
         state
+    }
+
+    /// Judges `op` as the next op of the log, without applying it: `Ok` if it would
+    /// apply. An op seen already is judged as it was then.
+    pub fn judge(&self, op: &Op) -> Result<(), Rejection> {
+        let id = op.id();
+        if let Some(rejection) = self.rejected.get(&id) {
+            return Err(*rejection);
+        }
+        if self.known.contains(&id) {
+            return Ok(());
+        }
+        if op.space() != self.space {
+            return Err(Rejection::OtherSpace);
+        }
+        if op.verify().is_err() {
+            return Err(Rejection::BadSignature);
+        }
+        // What the op does is judged first: its reason says more than a missing parent.
+        self.check(op)?;
+        if !op.parents().iter().all(|p| self.known.contains(p)) {
+            return Err(Rejection::UnknownParent);
+        }
+        Ok(())
+    }
+
+    /// Appends `op` to the log: applies it, or records why it was rejected. An op
+    /// seen already changes nothing and keeps its verdict. Returns the verdict.
+    pub fn push(&mut self, op: &Op) -> Result<(), Rejection> {
+        let id = op.id();
+        if self.known.contains(&id) {
+            return self.rejected.get(&id).map_or(Ok(()), |r| Err(*r));
+        }
+        let verdict = self.judge(op);
+        match verdict {
+            Ok(()) => {
+                self.apply(op);
+                self.applied.push(id);
+            }
+            Err(reason) => {
+                if matches!(reason, Rejection::OtherSpace | Rejection::BadSignature) {
+                    // Not an op of this log at all: nothing of it is kept.
+                    self.rejected.insert(id, reason);
+                    return verdict;
+                }
+                // Keys of a validly signed op that was rejected may have sealed
+                // entries before anyone knew (an offline admin's removal that lost
+                // to another): they stay readable, never used to seal again.
+                if let Some(key) = op.body().new_key()
+                    && !self.keys.contains(&key)
+                {
+                    self.stale_keys.insert(key);
+                }
+                for share in op.body().shares() {
+                    self.stale_shares
+                        .entry((share.key, share.recipient))
+                        .or_insert_with(|| share.clone());
+                }
+                self.rejected.insert(id, reason);
+            }
+        }
+        // A rejected op still counts as seen: later ops may name it as a parent.
+        self.known.insert(id);
+        for parent in op.parents() {
+            self.heads.remove(parent);
+        }
+        self.heads.insert(id);
+        verdict
     }
 
     /// Whether `op`, next in order, is allowed by the state so far.
@@ -698,11 +744,15 @@ impl Membership {
                 if i.revoked {
                     return Err(Rejection::InvitationRevoked);
                 }
+                if i.dead {
+                    return Err(Rejection::InviterRemoved);
+                }
             }
             OpBody::Redeem { member, device, .. } => {
                 let invitation = match self.invitations.get(&author) {
                     Some(i) if i.revoked => return Err(Rejection::InvitationRevoked),
                     Some(i) if i.used => return Err(Rejection::InvitationUsed),
+                    Some(i) if i.dead => return Err(Rejection::InviterRemoved),
                     Some(i) => i,
                     None => return Err(Rejection::NoSuchInvitation),
                 };
@@ -820,20 +870,38 @@ impl Membership {
                         m.devices.remove(&device);
                     }
                 }
+                self.kill_invitations(|i| i.inviter == device);
             }
             OpBody::RemoveMember { member, .. } => {
+                let mut gone = BTreeSet::new();
                 if let Some(m) = self.members.get_mut(&member) {
                     m.removed = true;
                     for device in std::mem::take(&mut m.devices) {
                         if let Some(d) = self.devices.get_mut(&device) {
                             d.removed = true;
                         }
+                        gone.insert(device);
                     }
                 }
+                // Devices removed earlier one by one killed theirs already.
+                self.kill_invitations(|i| gone.contains(&i.inviter));
             }
             OpBody::SetRole { member, role } => {
                 if let Some(m) = self.members.get_mut(&member) {
                     m.role = role;
+                }
+                if role != Role::Admin {
+                    // Invitations of new people were made on the strength of the
+                    // admin role; a device invitation for the member's own next
+                    // device stays.
+                    let devices: BTreeSet<DeviceId> = self
+                        .devices
+                        .iter()
+                        .filter(|(_, d)| d.member == member)
+                        .map(|(id, _)| *id)
+                        .collect();
+                    let own = Some(member);
+                    self.kill_invitations(|i| devices.contains(&i.inviter) && i.member != own);
                 }
             }
             OpBody::Invite {
@@ -847,12 +915,14 @@ impl Membership {
                 self.invitations.insert(
                     invitation,
                     Invitation {
+                        inviter: op.author(),
                         role,
                         member,
                         x25519,
                         expires,
                         used: false,
                         revoked: false,
+                        dead: false,
                     },
                 );
             }
@@ -923,6 +993,15 @@ impl Membership {
         );
         if let Some(m) = self.members.get_mut(&member) {
             m.devices.insert(device);
+        }
+    }
+
+    /// Marks dead every open invitation `made_by` selects.
+    fn kill_invitations(&mut self, made_by: impl Fn(&Invitation) -> bool) {
+        for invitation in self.invitations.values_mut() {
+            if invitation.open() && made_by(invitation) {
+                invitation.dead = true;
+            }
         }
     }
 
@@ -1044,18 +1123,24 @@ impl Membership {
             .collect()
     }
 
-    /// Whether the current key was sealed to a device that has left since: then an
-    /// admin replaces it with [`OpBody::Rekey`].
+    /// Whether the current key was sealed to a device that has left since, or to an
+    /// invitation withdrawn or dead before anyone used it (an offline admin may not
+    /// have known): then an admin replaces it with [`OpBody::Rekey`].
     pub fn current_key_exposed(&self) -> bool {
         let Some(current) = self.current_key() else {
             return false;
         };
-        self.devices.iter().any(|(id, d)| {
+        let device_reached = self.devices.iter().any(|(id, d)| {
             let reached = self.shares.contains_key(&(current, *id))
                 || d.invitation
                     .is_some_and(|i| self.shares.contains_key(&(current, i)));
             d.removed && reached
-        })
+        });
+        let invitation_reached = self
+            .invitations
+            .iter()
+            .any(|(id, i)| !i.used && (i.revoked || i.dead) && self.shares.contains_key(&(current, *id)));
+        device_reached || invitation_reached
     }
 
     /// Applied ops, in replay order.

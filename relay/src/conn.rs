@@ -231,7 +231,7 @@ async fn handle_request(
 /// Refuses a device that is not (or no longer) in `space`.
 async fn check_member(session: &Session, space: &SpaceId) -> Result<(), RequestError> {
     let members = session.shared.store.membership(space).await?;
-    if members.is_some_and(|m| m.state.role_of(&session.device).is_some()) {
+    if members.is_some_and(|m| m.role_of(&session.device).is_some()) {
         return Ok(());
     }
     Err(RequestError::Refused(
@@ -243,7 +243,7 @@ async fn check_member(session: &Session, space: &SpaceId) -> Result<(), RequestE
 /// Refuses a device that may not write in `space` (readers, outsiders).
 async fn check_writer(session: &Session, space: &SpaceId) -> Result<(), RequestError> {
     let members = session.shared.store.membership(space).await?;
-    match members.and_then(|m| m.state.role_of(&session.device)) {
+    match members.and_then(|m| m.role_of(&session.device)) {
         Some(role) if role.writes() => Ok(()),
         Some(_) => Err(RequestError::Refused(
             ErrorCode::Forbidden,

@@ -15,9 +15,9 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bastide_proto::ballot::BallotRecord;
-use bastide_proto::membership::{Membership, Op, OpBody};
+use bastide_proto::membership::{Membership, Op, OpBody, Role};
 use bastide_proto::wire::{LogEntry, PushResult, Record, Refusal};
-use bastide_proto::{DeviceId, Entry, ItemId, KeyId, OpId, SpaceId};
+use bastide_proto::{DeviceId, Entry, ItemId, KeyId, SpaceId};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -98,18 +98,36 @@ impl Append {
     }
 }
 
-/// A space's membership log and its replayed state.
+/// Who may do what in a space, as its stored membership log says: what connections
+/// check before serving a device. The writer task keeps the full replay (to judge new
+/// ops against the log's head, applying each to it alone, so that judging costs the
+/// same with 20 ops or 20,000) and publishes this after each commit.
 #[derive(Debug)]
-pub(crate) struct SpaceMembers {
-    /// Every op stored, in log order.
-    pub(crate) ops: Vec<Op>,
-    /// Their ids.
-    pub(crate) ids: HashSet<OpId>,
-    /// Their replay.
-    pub(crate) state: Membership,
+pub(crate) struct Access {
+    /// The role of every device still in the space.
+    roles: HashMap<DeviceId, Role>,
+    /// How many ops the log had applied: the fresher of two copies has more.
+    ops: usize,
 }
 
-type Memberships = Arc<RwLock<HashMap<SpaceId, Arc<SpaceMembers>>>>;
+impl Access {
+    fn of(state: &Membership) -> Self {
+        Self {
+            roles: state
+                .active_devices()
+                .filter_map(|(id, _)| state.role_of(id).map(|r| (*id, r)))
+                .collect(),
+            ops: state.applied().len(),
+        }
+    }
+
+    /// The role of `device`, if it is in the space.
+    pub(crate) fn role_of(&self, device: &DeviceId) -> Option<Role> {
+        self.roles.get(device).copied()
+    }
+}
+
+type Memberships = Arc<RwLock<HashMap<SpaceId, Arc<Access>>>>;
 
 struct PushJob {
     entries: Vec<Append>,
@@ -208,17 +226,17 @@ impl Store {
         self.appended.subscribe()
     }
 
-    /// The membership of `space`, or `None` if the relay has no such space.
-    pub(crate) async fn membership(&self, space: &SpaceId) -> Result<Option<Arc<SpaceMembers>>, StoreError> {
+    /// Who may do what in `space`, or `None` if the relay has no such space.
+    pub(crate) async fn membership(&self, space: &SpaceId) -> Result<Option<Arc<Access>>, StoreError> {
         if let Some(found) = read_cache(&self.memberships, space) {
             return Ok(Some(found));
         }
         let mut conn = self.pool.acquire().await?;
-        let loaded = load_members(&mut conn, space).await?;
+        let loaded = load_members(&mut conn, space).await?.map(|m| Access::of(&m));
         // The writer may have moved on while this loaded: keep whichever saw more ops.
         let mut cache = self.memberships.write().unwrap_or_else(|e| e.into_inner());
         let kept = match (cache.get(space), loaded) {
-            (Some(cached), Some(fresh)) if cached.ops.len() >= fresh.ops.len() => Some(cached.clone()),
+            (Some(cached), Some(fresh)) if cached.ops >= fresh.ops => Some(cached.clone()),
             (_, Some(fresh)) => {
                 let fresh = Arc::new(fresh);
                 cache.insert(*space, fresh.clone());
@@ -280,7 +298,7 @@ const KIND_ENTRY: i64 = 0;
 const KIND_OP: i64 = 1;
 const KIND_BALLOT: i64 = 2;
 
-fn read_cache(cache: &Memberships, space: &SpaceId) -> Option<Arc<SpaceMembers>> {
+fn read_cache(cache: &Memberships, space: &SpaceId) -> Option<Arc<Access>> {
     cache
         .read()
         .unwrap_or_else(|e| e.into_inner())
@@ -292,7 +310,7 @@ fn read_cache(cache: &Memberships, space: &SpaceId) -> Option<Arc<SpaceMembers>>
 async fn load_members(
     conn: &mut sqlx::SqliteConnection,
     space: &SpaceId,
-) -> Result<Option<SpaceMembers>, sqlx::Error> {
+) -> Result<Option<Membership>, sqlx::Error> {
     let rows: Vec<(Vec<u8>,)> =
         sqlx::query_as("SELECT bytes FROM entries WHERE space = ? AND kind = ? ORDER BY seq")
             .bind(space.0.as_slice())
@@ -302,17 +320,21 @@ async fn load_members(
     if rows.is_empty() {
         return Ok(None);
     }
-    let mut ops = Vec::with_capacity(rows.len());
+    let mut state = Membership::new(*space);
     for (bytes,) in rows {
         match Op::from_bytes(&bytes) {
-            Ok(op) => ops.push(op),
+            Ok(op) => {
+                if let Err(rejection) = state.push(&op) {
+                    // Only ops that applied at the head were stored: a damaged database,
+                    // or a log from before ops were judged in log order.
+                    tracing::error!(%space, op = %op.id(), %rejection, "stored membership op does not apply");
+                }
+            }
             // Only checked ops are ever stored; this is a damaged database.
             Err(error) => tracing::error!(%space, %error, "stored membership op does not decode"),
         }
     }
-    let state = Membership::replay(*space, &ops);
-    let ids = ops.iter().map(Op::id).collect();
-    Ok(Some(SpaceMembers { ops, ids, state }))
+    Ok(Some(state))
 }
 
 async fn write_loop(
@@ -324,14 +346,28 @@ async fn write_loop(
 ) {
     // The last sequence number per space, loaded on first use.
     let mut heads: HashMap<SpaceId, u64> = HashMap::new();
+    // The replayed membership per space, loaded on first use, judged against and
+    // advanced one op at a time.
+    let mut states: HashMap<SpaceId, Membership> = HashMap::new();
     let mut batch = Vec::with_capacity(MAX_GROUP);
     while jobs.recv_many(&mut batch, MAX_GROUP).await > 0 {
         let saved = heads.clone();
-        match commit_group(&pool, &mut heads, &memberships, &secret, &batch).await {
-            Ok((results, fresh, members)) => {
+        let mut changed = HashSet::new();
+        let mut group = Group {
+            heads: &mut heads,
+            states: &mut states,
+            changed: &mut changed,
+            secret: &secret,
+        };
+        match commit_group(&pool, &mut group, &batch).await {
+            Ok((results, fresh)) => {
                 {
                     let mut cache = memberships.write().unwrap_or_else(|e| e.into_inner());
-                    cache.extend(members);
+                    for space in &changed {
+                        if let Some(state) = states.get(space) {
+                            cache.insert(*space, Arc::new(Access::of(state)));
+                        }
+                    }
                 }
                 for (job, result) in batch.drain(..).zip(results) {
                     let _ = job.reply.send(Ok(result));
@@ -344,6 +380,10 @@ async fn write_loop(
             Err(error) => {
                 tracing::error!(%error, "group commit failed; pushes refused");
                 heads = saved;
+                // Replays this group advanced are reloaded from what was committed.
+                for space in &changed {
+                    states.remove(space);
+                }
                 let error = Arc::new(error);
                 for job in batch.drain(..) {
                     let _ = job.reply.send(Err(StoreError::Commit(error.clone())));
@@ -353,39 +393,45 @@ async fn write_loop(
     }
 }
 
-/// What one group commit produced: verdicts per job, records to announce, and the
-/// memberships its ops changed (published only once the commit succeeded).
-type GroupOutcome = (
-    Vec<Vec<PushResult>>,
-    Vec<Appended>,
-    HashMap<SpaceId, Arc<SpaceMembers>>,
-);
+/// What one group commit produced: verdicts per job, and records to announce.
+type GroupOutcome = (Vec<Vec<PushResult>>, Vec<Appended>);
+
+/// The writer's state one group commit works on.
+struct Group<'a> {
+    heads: &'a mut HashMap<SpaceId, u64>,
+    states: &'a mut HashMap<SpaceId, Membership>,
+    /// Spaces whose membership this group advanced (published once committed).
+    changed: &'a mut HashSet<SpaceId>,
+    secret: &'a BallotSecret,
+}
 
 async fn commit_group(
     pool: &SqlitePool,
-    heads: &mut HashMap<SpaceId, u64>,
-    memberships: &Memberships,
-    secret: &BallotSecret,
+    group: &mut Group<'_>,
     batch: &[PushJob],
 ) -> Result<GroupOutcome, sqlx::Error> {
+    let Group {
+        heads,
+        states,
+        changed: touched,
+        secret,
+    } = group;
     let mut tx = pool.begin().await?;
     let mut results = Vec::with_capacity(batch.len());
     let mut fresh = Vec::new();
-    // Memberships as this group changes them, before they are published.
-    let mut members: HashMap<SpaceId, Arc<SpaceMembers>> = HashMap::new();
     let now = unix_now();
     for job in batch {
         let mut verdicts = Vec::with_capacity(job.entries.len());
         for append in &job.entries {
             let space = append.space();
-            let current = match members.get(&space) {
-                Some(m) => Some(m.clone()),
-                None => match read_cache(memberships, &space) {
-                    Some(m) => Some(m),
-                    None => load_members(&mut tx, &space).await?.map(Arc::new),
-                },
-            };
-            let (record, author, kind, changed, ballot) = match append {
+            if !states.contains_key(&space)
+                && let Some(loaded) = load_members(&mut tx, &space).await?
+            {
+                states.insert(space, loaded);
+            }
+            let current = states.get(&space);
+            let exists = current.is_some();
+            let (record, author, kind, apply, ballot) = match append {
                 Append::Ballot {
                     device,
                     poll,
@@ -393,8 +439,8 @@ async fn commit_group(
                     sealed,
                     ..
                 } => {
-                    let judged = judge_ballot(current.as_deref(), device, *key)
-                        .map(|member| secret.voter(space, *poll, member));
+                    let judged =
+                        judge_ballot(current, device, *key).map(|member| secret.voter(space, *poll, member));
                     let voter = match judged {
                         Ok(voter) => voter,
                         Err((refusal, reason)) => {
@@ -446,12 +492,12 @@ async fn commit_group(
                         verdicts.push(PushResult::Stored { id: record.id(), seq });
                         continue;
                     }
-                    match judge_entry(current.as_deref(), entry) {
-                        Ok(changed) => (
+                    match judge_entry(current, entry) {
+                        Ok(()) => (
                             record.clone(),
                             entry.header.author.0.to_vec(),
                             KIND_ENTRY,
-                            changed,
+                            None,
                             None,
                         ),
                         Err((refusal, reason)) => {
@@ -467,8 +513,8 @@ async fn commit_group(
                         verdicts.push(PushResult::Stored { id: record.id(), seq });
                         continue;
                     }
-                    match judge_op(current.as_deref(), op, now) {
-                        Ok(changed) => (record.clone(), op.author().0.to_vec(), KIND_OP, changed, None),
+                    match judge_op(current, op, now) {
+                        Ok(()) => (record.clone(), op.author().0.to_vec(), KIND_OP, Some(op), None),
                         Err((refusal, reason)) => {
                             let id = record.id();
                             tracing::info!(%space, record = %id, %reason, "record refused");
@@ -478,7 +524,7 @@ async fn commit_group(
                     }
                 }
             };
-            if current.is_none() {
+            if !exists {
                 sqlx::query("INSERT OR IGNORE INTO spaces (id, created_at) VALUES (?, ?)")
                     .bind(space.0.as_slice())
                     .bind(now)
@@ -524,8 +570,13 @@ async fn commit_group(
                 .await?;
             }
             heads.insert(space, seq);
-            if let Some(changed) = changed {
-                members.insert(space, Arc::new(changed));
+            if let Some(op) = apply {
+                let state = states.entry(space).or_insert_with(|| Membership::new(space));
+                if let Err(rejection) = state.push(op) {
+                    // Judged just above against this very state: cannot happen.
+                    tracing::error!(%space, %rejection, "an op judged to apply did not");
+                }
+                touched.insert(space);
             }
             verdicts.push(PushResult::Stored { id, seq });
             fresh.push(Appended {
@@ -536,7 +587,7 @@ async fn commit_group(
         results.push(verdicts);
     }
     tx.commit().await?;
-    Ok((results, fresh, members))
+    Ok((results, fresh))
 }
 
 /// The sequence number of a record stored already (pushed again after a lost
@@ -552,20 +603,20 @@ async fn stored_seq(tx: &mut sqlx::SqliteConnection, record: &Record) -> Result<
 /// A ballot is stored if its device belongs to a member of the space now (any role:
 /// readers vote), sealed under a key of the space. Returns the voting member.
 fn judge_ballot(
-    members: Option<&SpaceMembers>,
+    members: Option<&Membership>,
     device: &DeviceId,
     key: KeyId,
 ) -> Result<bastide_proto::MemberId, (Refusal, String)> {
     let Some(members) = members else {
         return Err((Refusal::UnknownSpace, "no such space".into()));
     };
-    if members.state.role_of(device).is_none() {
+    if members.role_of(device).is_none() {
         return Err((Refusal::NotMember, "voter is not a member".into()));
     }
-    let Some((member, _)) = members.state.member_of(device) else {
+    let Some((member, _)) = members.member_of(device) else {
         return Err((Refusal::NotMember, "voter is not a member".into()));
     };
-    if !members.state.keys().contains(&key) {
+    if !members.keys().contains(&key) {
         return Err((
             Refusal::Membership(bastide_proto::membership::Rejection::UnknownKey),
             format!("ballot sealed under unknown key {key}"),
@@ -574,74 +625,75 @@ fn judge_ballot(
     Ok(member)
 }
 
-type Judgement = Result<Option<SpaceMembers>, (Refusal, String)>;
+type Judgement = Result<(), (Refusal, String)>;
 
 /// An entry is stored if its author may write in the space now, under a key of the
 /// space. Returns no membership change.
-fn judge_entry(members: Option<&SpaceMembers>, entry: &Entry) -> Judgement {
+fn judge_entry(members: Option<&Membership>, entry: &Entry) -> Judgement {
     let Some(members) = members else {
         return Err((Refusal::UnknownSpace, "no such space".into()));
     };
-    match members.state.role_of(&entry.header.author) {
+    match members.role_of(&entry.header.author) {
         None => Err((Refusal::NotMember, "author is not a member".into())),
         Some(role) if !role.writes() => Err((Refusal::NotAllowed, "readers do not write".into())),
-        Some(_) if !members.state.keys().contains(&entry.header.key) => Err((
+        Some(_) if !members.keys().contains(&entry.header.key) => Err((
             Refusal::Membership(bastide_proto::membership::Rejection::UnknownKey),
             format!("entry sealed under unknown key {}", entry.header.key),
         )),
-        Some(_) => Ok(None),
+        Some(_) => Ok(()),
     }
 }
 
-/// An op is stored if replaying the log with it applies it: a forged, unauthorised or
-/// conflicting op is refused here rather than stored to be ignored later. Returns the
-/// membership with the op.
-fn judge_op(members: Option<&SpaceMembers>, op: &Op, now: i64) -> Judgement {
-    let id = op.id();
-    let (ops, mut ids) = match (members, op.body()) {
+/// An op is stored if it applies at the log's head: the relay's arrival order decides
+/// between concurrent ops, and nothing stored after can change an earlier verdict. A
+/// forged, unauthorised or stale op (a removed admin signing after an old head) is
+/// refused here. Returns the membership with the op.
+fn judge_op(members: Option<&Membership>, op: &Op, now: i64) -> Judgement {
+    use bastide_proto::membership::Rejection;
+    let fresh;
+    let state = match (members, op.body()) {
         (Some(_), OpBody::Genesis { .. }) => {
             return Err((Refusal::SpaceExists, "the space exists already".into()));
         }
-        (None, OpBody::Genesis { .. }) => (vec![op.clone()], HashSet::new()),
-        (None, _) => return Err((Refusal::UnknownSpace, "no such space".into())),
-        (Some(members), body) => {
-            if let OpBody::Redeem { .. } = body {
-                // Judged against the log as it is: a redeem follows only the invitation
-                // (the newcomer cannot see more), and must not win over a revocation
-                // or an earlier redeem that replay would order after it.
-                use bastide_proto::membership::Rejection;
-                let refused = |r: Rejection| Err((Refusal::Membership(r), r.to_string()));
-                match members.state.invitations().get(&op.author()) {
-                    None => return refused(Rejection::NoSuchInvitation),
-                    Some(i) if i.revoked => return refused(Rejection::InvitationRevoked),
-                    Some(i) if i.used => return refused(Rejection::InvitationUsed),
-                    Some(i) if i.expires < now => {
-                        return Err((Refusal::InvitationExpired, "the invitation has expired".into()));
-                    }
-                    Some(_) => {}
-                }
-            }
-            if !op.parents().iter().all(|p| members.ids.contains(p)) {
-                return Err((
-                    Refusal::UnknownParent,
-                    "operation after unknown operations".into(),
-                ));
-            }
-            let mut ops = members.ops.clone();
-            ops.push(op.clone());
-            (ops, members.ids.clone())
+        (None, OpBody::Genesis { .. }) => {
+            fresh = Membership::new(op.space());
+            &fresh
         }
+        (None, _) => return Err((Refusal::UnknownSpace, "no such space".into())),
+        (Some(members), _) => members,
     };
-    let state = Membership::replay(op.space(), &ops);
-    if let Some(rejection) = state.rejected().get(&id) {
-        return Err((Refusal::Membership(*rejection), rejection.to_string()));
+    match op.body() {
+        OpBody::Redeem { .. } => {
+            if let Some(i) = state.invitations().get(&op.author())
+                && i.open()
+                && i.expires < now
+            {
+                return Err((Refusal::InvitationExpired, "the invitation has expired".into()));
+            }
+        }
+        OpBody::Invite { expires, .. } if *expires > now + MAX_INVITATION_SECS => {
+            return Err((
+                Refusal::NotAllowed,
+                format!(
+                    "an invitation is valid {} days at most",
+                    bastide_proto::membership::MAX_INVITATION_DAYS
+                ),
+            ));
+        }
+        _ => {}
     }
-    if !state.applied().contains(&id) {
-        return Err((Refusal::UnknownParent, "operation not applicable yet".into()));
+    match state.judge(op) {
+        Ok(()) => Ok(()),
+        Err(Rejection::UnknownParent) => Err((
+            Refusal::UnknownParent,
+            "operation after unknown operations".into(),
+        )),
+        Err(rejection) => Err((Refusal::Membership(rejection), rejection.to_string())),
     }
-    ids.insert(id);
-    Ok(Some(SpaceMembers { ops, ids, state }))
 }
+
+/// The longest an invitation may stay valid, with a day's grace for clocks that differ.
+const MAX_INVITATION_SECS: i64 = (bastide_proto::membership::MAX_INVITATION_DAYS + 1) * 86_400;
 
 fn unix_now() -> i64 {
     SystemTime::now()

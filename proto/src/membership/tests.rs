@@ -1,5 +1,5 @@
-//! Membership replay: roles, invitations, removals, forgeries, and convergence in any
-//! delivery order.
+//! Membership replay: roles, invitations, removals, forgeries, and a log judged at its
+//! head that no later op can rewrite.
 
 use proptest::prelude::*;
 
@@ -568,7 +568,7 @@ fn ops_round_trip_and_garbage_is_refused() {
 }
 
 #[test]
-fn an_op_waits_for_its_parents() {
+fn an_op_after_a_missing_parent_is_rejected() {
     let (space, alice, bob, _, mut ops) = start();
     ops.push(next(
         space,
@@ -576,7 +576,7 @@ fn an_op_waits_for_its_parents() {
         &alice.key,
         set_role(bob.member, Role::Validator),
     ));
-    // Deliver everything but the second op (Bob's addition): the rest of the chain waits.
+    // A log without the second op (Bob's addition): Carol's addition names it.
     let partial: Vec<Op> = ops
         .iter()
         .enumerate()
@@ -585,19 +585,157 @@ fn an_op_waits_for_its_parents() {
         .collect();
     let state = Membership::replay(space, &partial);
     assert_eq!(state.role_of(&bob.device()), None);
-    assert!(state.rejected().is_empty(), "waiting is not rejecting");
+    assert_eq!(
+        state.rejected().get(&ops[2].id()),
+        Some(&Rejection::UnknownParent)
+    );
     assert_eq!(
         Membership::replay(space, &ops).role_of(&bob.device()),
         Some(Role::Validator)
     );
 }
 
+#[test]
+fn an_op_seen_twice_counts_once_and_keeps_its_verdict() {
+    let (space, alice, bob, _, mut ops) = start();
+    let promote = next(space, &ops, &alice.key, set_role(bob.member, Role::Admin));
+    ops.push(promote.clone());
+    let mut state = Membership::replay(space, &ops);
+    let before = state.clone();
+    assert_eq!(state.push(&promote), Ok(()));
+    assert_eq!(state, before);
+}
+
+/// Bob, an admin, is removed by Alice. From a copy of his profile made before, he signs
+/// ops whose parents predate his removal, with fresh keys each time, as if he had made
+/// them offline: removing Alice, adding a puppet admin, inviting an admin. Whatever
+/// their ids, none applies after the removal, and none changes a stored verdict.
+#[test]
+fn a_removed_admin_never_gets_back_in_whatever_the_op_id() {
+    let first = SpaceKey::generate();
+    let (space, alice, bob, carol, mut ops) = start_with(&first);
+    ops.push(next(space, &ops, &alice.key, set_role(bob.member, Role::Admin)));
+    let before_removal = ops.clone();
+    let k2 = SpaceKey::generate();
+    ops.push(next(
+        space,
+        &ops,
+        &alice.key,
+        OpBody::RemoveMember {
+            member: bob.member,
+            new_key: KeyId(2),
+            shares: vec![
+                seal(space, KeyId(2), &k2, &alice.key),
+                seal(space, KeyId(2), &k2, &carol.key),
+            ],
+        },
+    ));
+    let log = Membership::replay(space, &ops);
+    for attempt in 0..50u32 {
+        let puppet = Person::new();
+        let bodies = [
+            OpBody::RemoveMember {
+                member: alice.member,
+                new_key: KeyId(100 + attempt),
+                shares: vec![],
+            },
+            OpBody::AddMember {
+                member: puppet.member,
+                info: MemberInfo::named("Puppet"),
+                role: Role::Admin,
+                device: puppet.device(),
+                x25519: puppet.x25519(),
+                shares: vec![seal(space, FIRST, &first, &puppet.key)],
+            },
+            invite(space, &before_removal, &bob.key, Role::Admin, None)
+                .1
+                .body()
+                .clone(),
+        ];
+        for body in bodies {
+            let stale = next(space, &before_removal, &bob.key, body);
+            assert_eq!(log.judge(&stale), Err(Rejection::NotMember), "attempt {attempt}");
+            let mut replayed = ops.clone();
+            replayed.push(stale.clone());
+            let state = Membership::replay(space, &replayed);
+            assert_eq!(state.rejected().get(&stale.id()), Some(&Rejection::NotMember));
+            assert_eq!(state.role_of(&alice.device()), Some(Role::Admin));
+            assert_eq!(state.role_of(&puppet.device()), None);
+            assert_eq!(state.applied(), log.applied(), "no stored verdict flips");
+        }
+    }
+}
+
+/// An invitation lives no longer than its inviter's right to invite: removing the
+/// inviting device, or its member, or demoting an admin kills their open invitations,
+/// and no key is sealed to a dead one.
+#[test]
+fn invitations_die_with_their_inviter() {
+    let first = SpaceKey::generate();
+    let (space, alice, bob, carol, mut ops) = start_with(&first);
+    ops.push(next(space, &ops, &alice.key, set_role(bob.member, Role::Admin)));
+    ops.push(next(space, &ops, &alice.key, set_role(carol.member, Role::Admin)));
+    let (bobs_code, bobs_invite) = invite(space, &ops, &bob.key, Role::Admin, None);
+    ops.push(bobs_invite);
+    let (carols_code, carols_invite) = invite(space, &ops, &carol.key, Role::Editor, None);
+    ops.push(carols_invite);
+    let (carols_device_code, carols_device_invite) =
+        invite(space, &ops, &carol.key, Role::Editor, Some(carol.member));
+    ops.push(carols_device_invite);
+    ops.push(next(
+        space,
+        &ops,
+        &alice.key,
+        OpBody::RemoveMember {
+            member: bob.member,
+            new_key: KeyId(2),
+            shares: vec![],
+        },
+    ));
+    ops.push(next(
+        space,
+        &ops,
+        &alice.key,
+        set_role(carol.member, Role::Editor),
+    ));
+    let state = Membership::replay(space, &ops);
+    let open = |code: &DeviceKey| state.invitations()[&code.device_id()].open();
+    assert!(!open(&bobs_code), "a removed admin's invitation dies");
+    assert!(
+        !open(&carols_code),
+        "a demoted admin's invitation of a new person dies"
+    );
+    assert!(open(&carols_device_code), "her own next device stays invited");
+    let stranger = Person::new();
+    let try_redeem = redeem(space, &ops, &bobs_code, &stranger);
+    assert_eq!(state.judge(&try_redeem), Err(Rejection::InviterRemoved));
+
+    // An offline admin who sealed the current key to the dead invitation exposes it:
+    // replay says so, and an admin replaces the key.
+    let k3 = SpaceKey::generate();
+    ops.push(next(
+        space,
+        &ops,
+        &alice.key,
+        OpBody::Rekey {
+            new_key: KeyId(3),
+            shares: vec![
+                seal(space, KeyId(3), &k3, &alice.key),
+                seal(space, KeyId(3), &k3, &bobs_code),
+            ],
+        },
+    ));
+    assert!(Membership::replay(space, &ops).current_key_exposed());
+}
+
 proptest! {
     /// Alice and Bob, both admins, change roles while offline from each other (their
-    /// ops share only the common past), even demoting each other. Every delivery
-    /// order gives every replica (and the relay) the same membership.
+    /// ops share only the common past), even demoting each other. Their ops reach a
+    /// relay in any interleaving; the relay stores an op only if it applies at its
+    /// head. Replaying the stored log then applies every stored op (no verdict is ever
+    /// flipped), the relay's incremental state is the replay's, and an admin is left.
     #[test]
-    fn concurrent_admin_changes_converge_in_any_order(
+    fn a_log_judged_at_its_head_keeps_every_verdict(
         choices in proptest::collection::vec((0u8..2, 0u8..4, 0u8..4), 1..8),
         seed in any::<u64>(),
     ) {
@@ -615,20 +753,26 @@ proptest! {
             let op = next(space, branch, &author.key, OpBody::SetRole { member, role: roles[role as usize] });
             branch.push(op);
         }
-        let mut all: Vec<Op> = common;
-        for branch in &branches {
-            all.extend(branch[ops.len()..].iter().cloned());
-        }
-        let reference = Membership::replay(space, &all);
-        let mut shuffled = all.clone();
+        let mut queues: Vec<std::collections::VecDeque<Op>> = branches
+            .iter()
+            .map(|b| b[ops.len()..].iter().cloned().collect())
+            .collect();
+        let mut relay = Membership::replay(space, &common);
+        let mut log = common;
         let mut s = seed | 1;
-        for i in (1..shuffled.len()).rev() {
+        while queues.iter().any(|q| !q.is_empty()) {
             s ^= s << 13; s ^= s >> 7; s ^= s << 17;
-            shuffled.swap(i, (s % (i as u64 + 1)) as usize);
+            let pick = (s % 2) as usize;
+            let Some(op) = queues[pick].pop_front().or_else(|| queues[1 - pick].pop_front()) else { break };
+            if relay.judge(&op).is_ok() {
+                prop_assert_eq!(relay.push(&op), Ok(()));
+                log.push(op);
+            }
         }
-        let again = Membership::replay(space, &shuffled);
-        prop_assert_eq!(&again, &reference);
-        prop_assert!(reference.members().values().any(|m| m.role == Role::Admin), "always an admin left");
+        let replayed = Membership::replay(space, &log);
+        prop_assert!(replayed.rejected().is_empty(), "a stored op lost its verdict");
+        prop_assert_eq!(&replayed, &relay);
+        prop_assert!(replayed.members().values().any(|m| m.role == Role::Admin), "always an admin left");
     }
 
     #[test]

@@ -51,7 +51,7 @@ describe('sentences', () => {
   it('knows every code the backend sends, each with its own sentence', () => {
     const sent = [
       'empty_title', 'end_before_start', 'invalid_date', 'invalid_invitation', 'expired_invitation',
-      'already_member', 'invite_used', 'invite_revoked', 'invite_unknown', 'not_allowed', 'not_member',
+      'already_member', 'invite_used', 'invite_revoked', 'invite_dead', 'invite_unknown', 'not_allowed', 'not_member',
       'last_admin', 'file_unreadable', 'file_unwritable', 'disk_full', 'malformed_import', 'booking_conflict',
       'booking_too_long', 'invalid_count', 'poll_no_option', 'poll_closed', 'relay_unreachable', 'certificate_mismatch', 'relay_refused', 'not_found',
       'invalid_input', 'internal',

@@ -13,6 +13,8 @@ const SENTENCES: Record<ErrorCode, string> = {
   invite_used:
     'Ce code a déjà été utilisé : chaque code ne sert qu’une fois. Demandez-en un nouveau à la personne qui vous l’a transmis.',
   invite_revoked: 'Cette invitation a été retirée par un administrateur de l’espace. Demandez-lui un nouveau code.',
+  invite_dead:
+    'Cette invitation n’est plus valable : la personne ou l’appareil qui l’a faite a quitté l’espace. Demandez un nouveau code à un administrateur.',
   invite_unknown:
     'Le relais ne connaît pas encore ce code : la personne qui l’a créé doit se connecter pour le transmettre. Réessayez un peu plus tard.',
   not_allowed: 'Votre rôle dans cet espace ne permet pas cette action.',

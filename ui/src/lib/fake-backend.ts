@@ -339,6 +339,7 @@ export class FakeBackend {
         expires: new Date(c.expiresAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
         used: c.used,
         revoked: c.revoked,
+        dead: false,
       }));
   }
 

@@ -103,6 +103,8 @@ export interface Invitation {
   used: boolean;
   /** Withdrawn: the code is refused from then on (`invite_revoked`). */
   revoked: boolean;
+  /** Dead with the removal of the device or member who made it (`invite_dead`). */
+  dead: boolean;
 }
 
 /**
@@ -246,6 +248,7 @@ export const ERROR_CODES = [
   'already_member',
   'invite_used',
   'invite_revoked',
+  'invite_dead',
   'invite_unknown',
   'not_allowed',
   'not_member',

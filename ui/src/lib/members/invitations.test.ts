@@ -9,6 +9,7 @@ const invitation = (over: Partial<Invitation>): Invitation => ({
   expires: '2026-11-30T13:05:00Z',
   used: false,
   revoked: false,
+  dead: false,
   ...over,
 });
 
@@ -22,10 +23,13 @@ describe('invitations', () => {
     expect(invitationState(invitation({}), after)).toBe('expired');
     expect(invitationState(invitation({ used: true }), after)).toBe('used');
     expect(invitationState(invitation({ revoked: true }), before)).toBe('revoked');
-    expect((['open', 'used', 'revoked', 'expired'] as const).map(stateLabel)).toEqual([
+    expect(invitationState(invitation({ dead: true }), before)).toBe('dead');
+    expect(canRevoke(invitation({ dead: true }), before)).toBe(false);
+    expect((['open', 'used', 'revoked', 'dead', 'expired'] as const).map(stateLabel)).toEqual([
       'ouverte',
       'utilisée',
       'retirée',
+      'caduque (son auteur a quitté l’espace)',
       'expirée',
     ]);
   });

@@ -5,19 +5,24 @@ import { formatDateTime } from '../agenda/dates';
 import type { Invitation } from '../types';
 import { roleLabel } from './roles';
 
-/** Withdrawn, redeemed, past its expiry, or still usable; in that order of precedence. */
-export type InvitationState = 'revoked' | 'used' | 'expired' | 'open';
+/**
+ * Withdrawn, redeemed, dead with its inviter's removal, past its expiry, or still
+ * usable; in that order of precedence.
+ */
+export type InvitationState = 'revoked' | 'used' | 'dead' | 'expired' | 'open';
 
 const STATE_LABELS: Record<InvitationState, string> = {
   open: 'ouverte',
   used: 'utilisée',
   revoked: 'retirée',
+  dead: 'caduque (son auteur a quitté l’espace)',
   expired: 'expirée',
 };
 
 export function invitationState(invitation: Invitation, now: Date = new Date()): InvitationState {
   if (invitation.revoked) return 'revoked';
   if (invitation.used) return 'used';
+  if (invitation.dead) return 'dead';
   return expired(invitation, now) ? 'expired' : 'open';
 }
 
