@@ -112,6 +112,12 @@ pub enum ClientMsg {
     },
 }
 
+/// Largest record (entry or op) a relay stores. Whatever it stores it must be able to
+/// serve: a record travels back in a [`RelayMsg::Entries`] frame with its sequence
+/// number and the message's own encoding around it, which this margin leaves room
+/// for, so no stored record can break the catch-up of its space.
+pub const MAX_RECORD_LEN: usize = crate::MAX_FRAME_LEN - 64;
+
 /// Largest file chunk a relay accepts: files travel in chunks of at most this size,
 /// so neither side holds a whole file in memory.
 pub const MAX_CHUNK: usize = 4 * 1024 * 1024;

@@ -264,6 +264,17 @@ async fn push(session: &Session, records: Vec<Record>) -> Result<Vec<PushResult>
     for record in records {
         let id = record.id();
         let refused = |refusal: Refusal, reason: String| Some(PushResult::Refused { id, refusal, reason });
+        let size = record.bytes().len();
+        if size > wire::MAX_RECORD_LEN {
+            verdicts.push(refused(
+                Refusal::Malformed,
+                format!(
+                    "record of {size} bytes is over the {} bytes a relay stores",
+                    wire::MAX_RECORD_LEN
+                ),
+            ));
+            continue;
+        }
         let checked = match record {
             Record::Entry(ref bytes) => match Entry::from_bytes(bytes) {
                 Err(error) => Err(refused(Refusal::Malformed, error.to_string())),
