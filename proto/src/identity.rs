@@ -1,6 +1,6 @@
 //! Device identities: Ed25519 keys that sign entries and authenticate to the relay.
 
-use ed25519_dalek::{Signer, SigningKey, Verifier, VerifyingKey};
+use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 
 use crate::ids::DeviceId;
 
@@ -73,7 +73,9 @@ impl DeviceId {
         let key = VerifyingKey::from_bytes(&self.0).map_err(|_| SignatureError::InvalidKey)?;
         let signature =
             ed25519_dalek::Signature::from_slice(signature).map_err(|_| SignatureError::Malformed)?;
-        key.verify(message, &signature)
+        // Strict: weak (small-order) keys and non-canonical signatures are refused, so
+        // one signature cannot stand for several messages or authors.
+        key.verify_strict(message, &signature)
             .map_err(|_| SignatureError::Mismatch)
     }
 }
@@ -81,6 +83,22 @@ impl DeviceId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_small_order_key_signs_nothing() {
+        // The identity point as a key, with R = identity and s = 0: lax Ed25519
+        // verification accepts this "signature" of any message under that key.
+        let mut weak = [0u8; 32];
+        weak[0] = 1;
+        let mut sig = [0u8; 64];
+        sig[0] = 1;
+        for message in [&b"ajoute-moi comme admin"[..], b"autre chose"] {
+            assert_eq!(
+                DeviceId(weak).verify(message, &sig),
+                Err(SignatureError::Mismatch)
+            );
+        }
+    }
 
     #[test]
     fn signatures_verify_only_for_their_message_and_key() {
