@@ -274,3 +274,32 @@ pub async fn relay_membership(
     }
     Ok(Membership::replay(space, &ops))
 }
+
+/// The titles of `client`'s events in `space`, sorted.
+pub async fn titles(client: &Client, space: SpaceId) -> anyhow::Result<Vec<String>> {
+    let mut titles: Vec<String> = client
+        .profile
+        .events(space)
+        .await?
+        .into_iter()
+        .map(|e| e.title)
+        .collect();
+    titles.sort();
+    Ok(titles)
+}
+
+/// The id of the member called `name` in `space`, as `client` sees the members.
+pub async fn member_id(
+    client: &Client,
+    space: SpaceId,
+    name: &str,
+) -> anyhow::Result<bastide_core::MemberId> {
+    let member = client
+        .profile
+        .members(space)
+        .await?
+        .into_iter()
+        .find(|m| m.name == name)
+        .ok_or_else(|| anyhow::anyhow!("no member {name}"))?;
+    Ok(member.id.parse()?)
+}

@@ -9,20 +9,9 @@ use bastide_proto::membership::{Op, OpBody, Rejection};
 use bastide_proto::wire::{PushResult, Record, Refusal};
 use bastide_proto::{DeviceKey, Entry, EntryKind, ItemId, KeyId, SpaceKey};
 use bastide_tests::{
-    Client, TestRelay, create_space, event, invite_and_join, relay_membership, relay_records, wait_for,
+    Client, TestRelay, create_space, event, invite_and_join, member_id, relay_membership, relay_records,
+    titles, wait_for,
 };
-
-async fn titles(client: &Client, space: SpaceId) -> anyhow::Result<Vec<String>> {
-    let mut titles: Vec<String> = client
-        .profile
-        .events(space)
-        .await?
-        .into_iter()
-        .map(|e| e.title)
-        .collect();
-    titles.sort();
-    Ok(titles)
-}
 
 /// Members as (name, role, removed), by name: what every replica must agree on.
 async fn roster(client: &Client, space: SpaceId) -> anyhow::Result<Vec<(String, Role, bool)>> {
@@ -35,17 +24,6 @@ async fn roster(client: &Client, space: SpaceId) -> anyhow::Result<Vec<(String, 
         .collect();
     list.sort();
     Ok(list)
-}
-
-async fn member_id(client: &Client, space: SpaceId, name: &str) -> anyhow::Result<bastide_core::MemberId> {
-    let member = client
-        .profile
-        .members(space)
-        .await?
-        .into_iter()
-        .find(|m| m.name == name)
-        .ok_or_else(|| anyhow::anyhow!("no member {name}"))?;
-    Ok(member.id.parse()?)
 }
 
 /// An entry sealed by `device` under `key_id` (with a key the relay cannot check).

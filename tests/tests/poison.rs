@@ -4,7 +4,7 @@
 use bastide_core::{Role, SpaceId};
 use bastide_proto::wire::{MAX_RECORD_LEN, PushResult, Record, Refusal};
 use bastide_proto::{DeviceKey, Entry, EntryKind, ItemId, KeyId, SpaceKey};
-use bastide_tests::{Client, TestRelay, create_space, event, invite_and_join, relay_membership};
+use bastide_tests::{TestRelay, create_space, event, invite_and_join, relay_membership, titles};
 
 /// An entry by `device` whose encoding is exactly `len` bytes (sealed under a key the
 /// relay knows by id, with content nobody opens).
@@ -33,18 +33,6 @@ fn entry_of_len(device: &DeviceKey, space: SpaceId, key: KeyId, len: usize) -> a
         }
     }
     anyhow::bail!("no entry of exactly {len} bytes")
-}
-
-async fn titles(client: &Client, space: SpaceId) -> anyhow::Result<Vec<String>> {
-    let mut titles: Vec<String> = client
-        .profile
-        .events(space)
-        .await?
-        .into_iter()
-        .map(|e| e.title)
-        .collect();
-    titles.sort();
-    Ok(titles)
 }
 
 /// At the boundary: an entry of the largest size the relay stores is stored and then

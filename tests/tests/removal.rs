@@ -9,33 +9,16 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use bastide_core::{Code, MemberInfo, Profile, Role, SpaceId};
+use bastide_core::{Code, MemberInfo, Profile, Role};
 use bastide_proto::membership::{Membership, Op, OpBody};
 use bastide_proto::wire::{PushResult, Record, Refusal};
 use bastide_proto::{DeviceKey, KeyId, MemberId, OpId};
-use bastide_tests::{Client, TestRelay, create_space, event, invite_and_join, relay_membership};
+use bastide_tests::{
+    Client, TestRelay, create_space, event, invite_and_join, member_id, relay_membership, titles,
+};
 
 /// Fresh attempts per attack: each with new keys, hence a new op id.
 const RETRIES: u32 = 50;
-
-async fn member_id(client: &Client, space: SpaceId, name: &str) -> anyhow::Result<MemberId> {
-    let member = client
-        .profile
-        .members(space)
-        .await?
-        .into_iter()
-        .find(|m| m.name == name)
-        .ok_or_else(|| anyhow::anyhow!("no member {name}"))?;
-    Ok(member.id.parse()?)
-}
-
-async fn titles(profile: &Profile, space: SpaceId) -> Vec<String> {
-    profile
-        .events(space)
-        .await
-        .map(|events| events.into_iter().map(|e| e.title).collect())
-        .unwrap_or_default()
-}
 
 /// Pushes one op as `device`; its verdict.
 async fn push_op(relay: &TestRelay, device: &DeviceKey, op: &Op) -> anyhow::Result<PushResult> {
@@ -189,7 +172,7 @@ async fn a_restored_copy_of_a_removed_device_brings_no_one_in() -> anyhow::Resul
     }
     let _ = newcomer.profile.sync_once().await;
     assert!(
-        titles(&newcomer.profile, space).await.is_empty(),
+        titles(&newcomer, space).await.unwrap_or_default().is_empty(),
         "the newcomer reads nothing"
     );
 
