@@ -98,6 +98,10 @@ enum SpaceCommand {
         /// The relay address printed by `bastide-relay serve` (quic://HOST:PORT#FINGERPRINT).
         #[arg(long, env = "BASTIDE_RELAY")]
         relay: String,
+        /// The admission token the relay's operator gave you (`bastide-relay token
+        /// create`), on a relay that asks for one.
+        #[arg(long, env = "BASTIDE_RELAY_TOKEN")]
+        token: Option<String>,
         #[command(flatten)]
         me: WhoArgs,
     },
@@ -622,8 +626,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn command(profile: &Profile, space: Option<&str>, command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Space(SpaceCommand::Create { name, relay, me }) => {
-            let created = profile.create_space_as(&name, &relay, me.into()).await?;
+        Command::Space(SpaceCommand::Create {
+            name,
+            relay,
+            token,
+            me,
+        }) => {
+            let created = profile
+                .create_space_admitted(&name, &relay, me.into(), token.as_deref())
+                .await?;
             println!("{}", created.id);
         }
         Command::Space(SpaceCommand::Invite {

@@ -1,7 +1,7 @@
 //! Errors of the core API, with the stable codes the UI branches on.
 
 use bastide_proto::membership::{Rejection, UnknownRole};
-use bastide_proto::wire::Refusal;
+use bastide_proto::wire::{ErrorCode, Limit, Refusal};
 use bastide_proto::{EntryError, IdError, RelayAddrError};
 use serde::Serialize;
 
@@ -61,6 +61,15 @@ pub enum Code {
     CertificateMismatch,
     /// The relay refused the request.
     RelayRefused,
+    /// The relay is busy (too many connections, requests or changes at once): the
+    /// request will be tried again.
+    RelayBusy,
+    /// The space holds as much as its relay allows.
+    RelayFull,
+    /// Creating a space on this relay needs an admission token.
+    TokenRequired,
+    /// The admission token given is unknown, used up, revoked or expired.
+    TokenRefused,
     /// No such space or item.
     NotFound,
     /// Some other input is wrong.
@@ -213,7 +222,7 @@ pub enum Error {
 
 impl Code {
     /// Every code, for checks that the UI knows them all.
-    pub const ALL: [Code; 28] = [
+    pub const ALL: [Code; 32] = [
         Code::EmptyTitle,
         Code::EndBeforeStart,
         Code::InvalidDate,
@@ -239,6 +248,10 @@ impl Code {
         Code::RelayUnreachable,
         Code::CertificateMismatch,
         Code::RelayRefused,
+        Code::RelayBusy,
+        Code::RelayFull,
+        Code::TokenRequired,
+        Code::TokenRefused,
         Code::NotFound,
         Code::InvalidInput,
         Code::Internal,
@@ -284,7 +297,13 @@ impl Error {
             | Self::InvalidInput(_)
             | Self::Role(_) => Code::InvalidInput,
             Self::Sync(S::CertificateMismatch { .. }) => Code::CertificateMismatch,
-            Self::Sync(S::Refused { .. }) => Code::RelayRefused,
+            Self::Sync(S::Refused { code, .. }) => match code {
+                ErrorCode::OverLimit(Limit::SpaceBytes) => Code::RelayFull,
+                ErrorCode::OverLimit(_) => Code::RelayBusy,
+                ErrorCode::TokenRequired => Code::TokenRequired,
+                ErrorCode::TokenRefused => Code::TokenRefused,
+                _ => Code::RelayRefused,
+            },
             Self::Sync(_) => Code::RelayUnreachable,
             Self::Db(_) | Self::Migrate(_) | Self::Automerge(_) | Self::Entry(_) | Self::Io { .. } => {
                 Code::Internal
@@ -384,6 +403,10 @@ mod tests {
             | Code::RelayUnreachable
             | Code::CertificateMismatch
             | Code::RelayRefused
+            | Code::RelayBusy
+            | Code::RelayFull
+            | Code::TokenRequired
+            | Code::TokenRefused
             | Code::NotFound
             | Code::InvalidInput
             | Code::Internal => Code::ALL.len(),

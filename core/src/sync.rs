@@ -79,7 +79,7 @@ impl SyncError {
     pub fn is_transient(&self) -> bool {
         match self {
             Self::CertificateMismatch { .. } => false,
-            Self::Refused { code, .. } => *code == ErrorCode::Internal,
+            Self::Refused { code, .. } => matches!(code, ErrorCode::Internal | ErrorCode::OverLimit(_)),
             _ => true,
         }
     }
@@ -97,53 +97,7 @@ impl RelayConnection {
     /// Connects to `addr`, checks its certificate against the pinned fingerprint, and
     /// authenticates as `device`.
     pub async fn connect(addr: &RelayAddr, device: &DeviceKey) -> Result<Self, SyncError> {
-        let target = resolve(addr).await?;
-        let shown = addr.to_string();
-        let unreachable = |reason: String| SyncError::Unreachable {
-            addr: shown.clone(),
-            reason,
-        };
-
-        let pin = Arc::new(PinnedCert::new(addr.fingerprint));
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_protocol_versions(&[&rustls::version::TLS13])
-            .map_err(|e| unreachable(e.to_string()))?
-            .dangerous()
-            .with_custom_certificate_verifier(pin.clone())
-            .with_no_client_auth();
-        tls.alpn_protocols = vec![ALPN.to_vec()];
-        let quic_tls =
-            quinn::crypto::rustls::QuicClientConfig::try_from(tls).map_err(|e| unreachable(e.to_string()))?;
-        let mut config = quinn::ClientConfig::new(Arc::new(quic_tls));
-        let mut transport = quinn::TransportConfig::default();
-        transport.keep_alive_interval(Some(KEEP_ALIVE));
-        transport.max_idle_timeout(IDLE_TIMEOUT.try_into().ok());
-        config.transport_config(Arc::new(transport));
-
-        let bind: SocketAddr = if target.is_ipv6() { "[::]:0" } else { "0.0.0.0:0" }
-            .parse()
-            .map_err(|_| unreachable("bad bind address".into()))?;
-        let mut endpoint = quinn::Endpoint::client(bind).map_err(|e| unreachable(e.to_string()))?;
-        endpoint.set_default_client_config(config);
-        let connecting = endpoint
-            .connect(target, RELAY_CERT_NAME)
-            .map_err(|e| unreachable(e.to_string()))?;
-        let connection = match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
-            Err(_) => return Err(unreachable("no answer".into())),
-            Ok(Err(error)) => {
-                if let Some(found) = pin.mismatch() {
-                    return Err(SyncError::CertificateMismatch {
-                        addr: shown,
-                        expected: hex::encode(addr.fingerprint),
-                        found: hex::encode(found),
-                    });
-                }
-                return Err(unreachable(error.to_string()));
-            }
-            Ok(Ok(connection)) => connection,
-        };
-
+        let (endpoint, connection) = connect_pinned(addr).await?;
         let mut binding = [0u8; 32];
         connection
             .export_keying_material(&mut binding, wire::TLS_BINDING_LABEL, b"")
@@ -158,6 +112,75 @@ impl RelayConnection {
         Ok(me)
     }
 
+    /// The QUIC connection underneath, for tools that speak the protocol by hand.
+    pub fn quic(&self) -> &quinn::Connection {
+        &self.connection
+    }
+}
+
+/// Opens a QUIC connection to `addr` whose certificate is the pinned one, without
+/// authenticating: what [`RelayConnection::connect`] starts with, and what a tool
+/// probing a relay by hand needs. Keep the endpoint as long as the connection.
+pub async fn connect_pinned(addr: &RelayAddr) -> Result<(quinn::Endpoint, quinn::Connection), SyncError> {
+    let target = resolve(addr).await?;
+    let shown = addr.to_string();
+    let unreachable = |reason: String| SyncError::Unreachable {
+        addr: shown.clone(),
+        reason,
+    };
+
+    let pin = Arc::new(PinnedCert::new(addr.fingerprint));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(|e| unreachable(e.to_string()))?
+        .dangerous()
+        .with_custom_certificate_verifier(pin.clone())
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![ALPN.to_vec()];
+    let quic_tls =
+        quinn::crypto::rustls::QuicClientConfig::try_from(tls).map_err(|e| unreachable(e.to_string()))?;
+    let mut config = quinn::ClientConfig::new(Arc::new(quic_tls));
+    let mut transport = quinn::TransportConfig::default();
+    transport.keep_alive_interval(Some(KEEP_ALIVE));
+    transport.max_idle_timeout(IDLE_TIMEOUT.try_into().ok());
+    config.transport_config(Arc::new(transport));
+
+    let bind: SocketAddr = if target.is_ipv6() { "[::]:0" } else { "0.0.0.0:0" }
+        .parse()
+        .map_err(|_| unreachable("bad bind address".into()))?;
+    let mut endpoint = quinn::Endpoint::client(bind).map_err(|e| unreachable(e.to_string()))?;
+    endpoint.set_default_client_config(config);
+    let connecting = endpoint
+        .connect(target, RELAY_CERT_NAME)
+        .map_err(|e| unreachable(e.to_string()))?;
+    let connection = match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
+        Err(_) => return Err(unreachable("no answer".into())),
+        Ok(Err(quinn::ConnectionError::ConnectionClosed(close)))
+            if close.error_code == quinn::TransportErrorCode::CONNECTION_REFUSED =>
+        {
+            // The relay is up and at its connection limit: busy, not unreachable.
+            return Err(SyncError::Refused {
+                code: ErrorCode::OverLimit(wire::Limit::Connections),
+                message: format!("relay {shown} refused the connection: too many at once"),
+            });
+        }
+        Ok(Err(error)) => {
+            if let Some(found) = pin.mismatch() {
+                return Err(SyncError::CertificateMismatch {
+                    addr: shown,
+                    expected: hex::encode(addr.fingerprint),
+                    found: hex::encode(found),
+                });
+            }
+            return Err(unreachable(error.to_string()));
+        }
+        Ok(Ok(connection)) => connection,
+    };
+    Ok((endpoint, connection))
+}
+
+impl RelayConnection {
     async fn authenticate(&self) -> Result<(), SyncError> {
         let (mut send, mut recv) = self.connection.open_bi().await?;
         write_frame(&mut send, &ClientMsg::Hello, MAX_FRAME_LEN).await?;
@@ -177,6 +200,16 @@ impl RelayConnection {
         write_frame(&mut send, &auth, MAX_FRAME_LEN).await?;
         let _ = send.finish();
         expect_ok(read_frame(&mut recv, &mut reader).await?)
+    }
+
+    /// Presents an operator's admission token, for this connection to create a space.
+    pub async fn admit(&self, token: &str) -> Result<(), SyncError> {
+        let (_, reply) = self
+            .request(&ClientMsg::Admit {
+                token: token.to_owned(),
+            })
+            .await?;
+        expect_ok(reply)
     }
 
     /// Pushes records; one verdict per record.

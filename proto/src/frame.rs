@@ -60,8 +60,16 @@ impl FrameReader {
         Self { buf: Vec::new(), max }
     }
 
-    /// Appends received bytes.
+    /// Appends received bytes. Once a frame's length is known (and within the
+    /// limit), room for exactly that frame is made, so a large frame does not leave
+    /// the buffer at up to twice its size.
     pub fn push(&mut self, bytes: &[u8]) {
+        if let Ok(Some(len)) = self.pending_len() {
+            let whole = 4 + len;
+            if self.buf.len() < whole && self.buf.capacity() < whole {
+                self.buf.reserve_exact(whole - self.buf.len());
+            }
+        }
         self.buf.extend_from_slice(bytes);
     }
 

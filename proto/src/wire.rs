@@ -110,6 +110,13 @@ pub enum ClientMsg {
         /// The sealed [`crate::ballot::BallotBody`].
         sealed: Vec<u8>,
     },
+    /// Presents an operator's admission token: on a relay that is not open to all,
+    /// creating a space needs one. Answered [`RelayMsg::Ok`], or an error with
+    /// [`ErrorCode::TokenRefused`].
+    Admit {
+        /// The token, as `bastide-relay token create` printed it.
+        token: String,
+    },
 }
 
 /// Largest record (entry or op) a relay stores. Whatever it stores it must be able to
@@ -188,6 +195,30 @@ pub enum ErrorCode {
     BadRequest,
     /// The relay failed; try again later.
     Internal,
+    /// A limit of the relay's configuration stopped the request; nothing of it was
+    /// stored. Retrying later may succeed (a rate), or not until the operator raises
+    /// it (a quota).
+    OverLimit(Limit),
+    /// Creating a space on this relay needs an operator's admission token
+    /// ([`ClientMsg::Admit`]).
+    TokenRequired,
+    /// The admission token is unknown, used up, revoked or expired.
+    TokenRefused,
+}
+
+/// The relay limits a client can run into, for the app to say which one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Limit {
+    /// The space holds as many bytes (entries and files) as the relay allows a space.
+    SpaceBytes,
+    /// The device sent more entries per second than the relay accepts.
+    EntriesPerSecond,
+    /// The relay is holding as many request bytes in memory as it allows: busy.
+    Buffer,
+    /// The relay serves as many connections, or accepts as many new ones per
+    /// second, as it allows: busy. (Said by the client, which sees its connection
+    /// refused.)
+    Connections,
 }
 
 /// A message from the relay.

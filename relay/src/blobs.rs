@@ -40,14 +40,29 @@ impl Blobs {
         tokio::fs::try_exists(self.path(space, id)).await.unwrap_or(false)
     }
 
+    /// Bytes of every chunk stored for `space`.
+    pub(crate) async fn bytes(&self, space: &SpaceId) -> std::io::Result<u64> {
+        let mut dir = match tokio::fs::read_dir(self.dir.join(space.to_string())).await {
+            Ok(dir) => dir,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(e),
+        };
+        let mut total = 0;
+        while let Some(file) = dir.next_entry().await? {
+            total += file.metadata().await?.len();
+        }
+        Ok(total)
+    }
+
     /// Stores a chunk durably (written aside, synced, then renamed into place).
-    pub(crate) async fn put(&self, space: &SpaceId, id: &[u8; 32], bytes: &[u8]) -> Result<(), BlobError> {
+    /// Whether it was new.
+    pub(crate) async fn put(&self, space: &SpaceId, id: &[u8; 32], bytes: &[u8]) -> Result<bool, BlobError> {
         if blake3::hash(bytes).as_bytes() != id {
             return Err(BlobError::Mismatch);
         }
         let path = self.path(space, id);
         if tokio::fs::try_exists(&path).await.unwrap_or(false) {
-            return Ok(());
+            return Ok(false);
         }
         let dir = self.dir.join(space.to_string());
         tokio::fs::create_dir_all(&dir).await?;
@@ -61,7 +76,7 @@ impl Blobs {
         file.sync_all().await?;
         drop(file);
         tokio::fs::rename(&partial, &path).await?;
-        Ok(())
+        Ok(true)
     }
 
     /// A stored chunk, if any.

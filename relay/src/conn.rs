@@ -1,22 +1,47 @@
 //! One client connection: authentication, then one request per stream.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use bastide_proto::io::{FrameIoError, read_frame, write_frame};
-use bastide_proto::membership::Op;
-use bastide_proto::wire::{self, ClientMsg, ErrorCode, LogEntry, PushResult, Record, Refusal, RelayMsg};
+use bastide_proto::frame::{self, FrameError};
+use bastide_proto::io::FrameIoError;
+use bastide_proto::membership::{Op, OpBody};
+use bastide_proto::wire::{
+    self, ClientMsg, ErrorCode, Limit, LogEntry, PushResult, Record, Refusal, RelayMsg,
+};
 use bastide_proto::{DeviceId, Entry, FrameReader, SpaceId};
-use tokio::sync::broadcast;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::io::AsyncReadExt;
+use tokio::sync::{Semaphore, broadcast};
 use tokio::task::JoinSet;
 
+use crate::limits::{Budget, Limits, Rates, Reserved};
 use crate::store::{Append, Store, StoreError};
 
 /// What every connection shares.
 pub(crate) struct Shared {
     pub(crate) store: Store,
     pub(crate) blobs: crate::blobs::Blobs,
-    pub(crate) max_frame: usize,
+    pub(crate) limits: Limits,
+    /// Request bytes in memory across all connections.
+    pub(crate) buffer: Arc<Semaphore>,
+    /// Records pushed per device, against `limits.entries_per_second`.
+    pub(crate) rates: Rates,
 }
+
+/// Frames up to this size are read without reserving from the budgets: every request
+/// but pushes of many records and file chunks. What they can hold is bounded by
+/// connections × streams × this.
+const SMALL_FRAME: usize = 4 * 1024;
+
+/// How long a push may be held back to keep a device under its rate before it is
+/// refused instead.
+const RATE_PATIENCE: Duration = Duration::from_secs(5);
+
+/// Bytes written to a stream at a time, each within the silence limit.
+const WRITE_SLICE: usize = 64 * 1024;
 
 /// Entries sent per frame when replaying a log: large enough to amortise framing, small
 /// enough to stay far below the frame limit with ordinary items.
@@ -31,6 +56,21 @@ enum RequestError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Frame(#[from] FrameIoError),
+    /// The peer sent or read nothing for longer than the relay waits.
+    #[error("the peer went silent inside a request")]
+    Silent,
+}
+
+impl From<FrameError> for RequestError {
+    fn from(error: FrameError) -> Self {
+        Self::Frame(error.into())
+    }
+}
+
+impl From<std::io::Error> for RequestError {
+    fn from(error: std::io::Error) -> Self {
+        Self::Frame(error.into())
+    }
 }
 
 impl RequestError {
@@ -48,17 +88,30 @@ impl RequestError {
                 code: ErrorCode::BadRequest,
                 message: e.to_string(),
             },
+            Self::Silent => RelayMsg::Error {
+                code: ErrorCode::BadRequest,
+                message: self.to_string(),
+            },
         }
+    }
+
+    fn limit(limit: Limit, message: impl Into<String>) -> Self {
+        Self::Refused(ErrorCode::OverLimit(limit), message.into())
     }
 }
 
 struct Session {
     shared: Arc<Shared>,
     device: DeviceId,
+    budget: Budget,
+    /// The hash of the admission token this connection presented, if any.
+    admitted: Mutex<Option<[u8; 32]>>,
 }
 
 pub(crate) async fn serve(connection: quinn::Connection, shared: Arc<Shared>) {
-    let session = match authenticate(&connection, shared).await {
+    let silence = shared.limits.io_timeout;
+    let authenticated = tokio::time::timeout(silence, authenticate(&connection, shared)).await;
+    let session = match authenticated.unwrap_or(Err(RequestError::Silent)) {
         Ok(session) => Arc::new(session),
         Err(error) => {
             tracing::info!(%error, "authentication failed");
@@ -90,15 +143,17 @@ async fn authenticate(connection: &quinn::Connection, shared: Arc<Shared>) -> Re
         .accept_bi()
         .await
         .map_err(|_| refused("no auth stream"))?;
-    let mut reader = FrameReader::new(shared.max_frame);
-    let hello: Option<ClientMsg> = read_frame(&mut recv, &mut reader).await?;
-    if hello != Some(ClientMsg::Hello) {
+    // Before it has proved a key, a peer gets a few KiB, not a push's worth.
+    let limits = &shared.limits;
+    let mut reader = FrameReader::new(limits.preauth_frame);
+    let hello = read_msg(&mut recv, &mut reader, limits.io_timeout, None).await?;
+    if !matches!(hello, Some((ClientMsg::Hello, _))) {
         return Err(refused("expected Hello"));
     }
     let nonce = bastide_proto::random_bytes();
-    write_frame(&mut send, &RelayMsg::Challenge { nonce }, shared.max_frame).await?;
-    let reply: Option<ClientMsg> = read_frame(&mut recv, &mut reader).await?;
-    let Some(ClientMsg::Auth { device, signature }) = reply else {
+    write_msg(&mut send, &RelayMsg::Challenge { nonce }, limits).await?;
+    let reply = read_msg(&mut recv, &mut reader, limits.io_timeout, None).await?;
+    let Some((ClientMsg::Auth { device, signature }, _)) = reply else {
         return Err(refused("expected Auth"));
     };
     if let Err(error) = device.verify(&wire::auth_message(&nonce, &binding), &signature) {
@@ -106,25 +161,93 @@ async fn authenticate(connection: &quinn::Connection, shared: Arc<Shared>) -> Re
             code: ErrorCode::Unauthenticated,
             message: error.to_string(),
         };
-        let _ = write_frame(&mut send, &msg, shared.max_frame).await;
+        let _ = write_msg(&mut send, &msg, limits).await;
         let _ = send.finish();
         return Err(refused("bad auth signature"));
     }
-    write_frame(&mut send, &RelayMsg::Ok, shared.max_frame).await?;
+    write_msg(&mut send, &RelayMsg::Ok, limits).await?;
     let _ = send.finish();
-    Ok(Session { shared, device })
+    let budget = Budget::new(shared.buffer.clone(), limits);
+    Ok(Session {
+        shared,
+        device,
+        budget,
+        admitted: Mutex::new(None),
+    })
+}
+
+/// Reads one message; each read must bring bytes within `silence`. With a budget, a
+/// frame over [`SMALL_FRAME`] first reserves its announced length from the
+/// connection's and the relay's budgets, and the reservation comes back with the
+/// message, to live as long as its request.
+async fn read_msg<M: DeserializeOwned>(
+    recv: &mut quinn::RecvStream,
+    reader: &mut FrameReader,
+    silence: Duration,
+    budget: Option<&Budget>,
+) -> Result<Option<(M, Option<Reserved>)>, RequestError> {
+    let mut reserved = None;
+    let mut chunk = vec![0u8; 16 * 1024];
+    loop {
+        if let Some(budget) = budget
+            && reserved.is_none()
+            && let Some(len) = reader.pending_len()?
+            && len > SMALL_FRAME
+        {
+            let held = budget.reserve(len, silence).await.ok_or_else(|| {
+                RequestError::limit(
+                    Limit::Buffer,
+                    "the relay holds as many requests as it may: try again",
+                )
+            })?;
+            reserved = Some(held);
+        }
+        if let Some(msg) = reader.next_message()? {
+            return Ok(Some((msg, reserved)));
+        }
+        let n = tokio::time::timeout(silence, AsyncReadExt::read(recv, &mut chunk))
+            .await
+            .map_err(|_| RequestError::Silent)??;
+        if n == 0 {
+            return if reader.has_partial() {
+                Err(FrameError::Truncated.into())
+            } else {
+                Ok(None)
+            };
+        }
+        reader.push(&chunk[..n]);
+    }
+}
+
+/// Writes one message in slices, each within the silence limit: a peer that stops
+/// reading loses the stream instead of holding the relay's memory.
+async fn write_msg<M: Serialize>(
+    send: &mut quinn::SendStream,
+    msg: &M,
+    limits: &Limits,
+) -> Result<(), RequestError> {
+    let bytes = frame::encode(msg, limits.max_frame)?;
+    for slice in bytes.chunks(WRITE_SLICE) {
+        tokio::time::timeout(limits.io_timeout, send.write_all(slice))
+            .await
+            .map_err(|_| RequestError::Silent)?
+            .map_err(std::io::Error::from)?;
+    }
+    Ok(())
 }
 
 async fn handle_stream(session: Arc<Session>, mut send: quinn::SendStream, mut recv: quinn::RecvStream) {
-    let mut reader = FrameReader::new(session.shared.max_frame);
-    let result = match read_frame::<_, ClientMsg>(&mut recv, &mut reader).await {
-        Ok(Some(msg)) => handle_request(&session, msg, &mut send).await,
+    let limits = &session.shared.limits;
+    let mut reader = FrameReader::new(limits.max_frame);
+    let read = read_msg(&mut recv, &mut reader, limits.io_timeout, Some(&session.budget)).await;
+    let result = match read {
+        Ok(Some((msg, _reserved))) => handle_request(&session, msg, &mut send).await,
         Ok(None) => return,
-        Err(error) => Err(RequestError::from(error)),
+        Err(error) => Err(error),
     };
     if let Err(error) = result {
         tracing::info!(device = %session.device, %error, "request refused");
-        let _ = write_frame(&mut send, &error.to_msg(), session.shared.max_frame).await;
+        let _ = write_msg(&mut send, &error.to_msg(), limits).await;
     }
     let _ = send.finish();
 }
@@ -134,15 +257,32 @@ async fn handle_request(
     msg: ClientMsg,
     send: &mut quinn::SendStream,
 ) -> Result<(), RequestError> {
-    let max = session.shared.max_frame;
+    let limits = &session.shared.limits;
     match msg {
         ClientMsg::Hello | ClientMsg::Auth { .. } => Err(RequestError::Refused(
             ErrorCode::BadRequest,
             "already authenticated".into(),
         )),
+        ClientMsg::Admit { token } => {
+            let valid = match crate::tokens::hash(&token) {
+                Some(hash) => crate::tokens::valid(session.shared.store.pool(), &hash)
+                    .await?
+                    .then_some(hash),
+                None => None,
+            };
+            let Some(hash) = valid else {
+                return Err(RequestError::Refused(
+                    ErrorCode::TokenRefused,
+                    "unknown, used up, revoked or expired admission token".into(),
+                ));
+            };
+            *session.admitted.lock().unwrap_or_else(|e| e.into_inner()) = Some(hash);
+            write_msg(send, &RelayMsg::Ok, limits).await?;
+            Ok(())
+        }
         ClientMsg::Push { records } => {
             let results = push(session, records).await?;
-            write_frame(send, &RelayMsg::PushAck { results }, max).await?;
+            write_msg(send, &RelayMsg::PushAck { results }, limits).await?;
             Ok(())
         }
         ClientMsg::Subscribe { space, after } => subscribe(session, space, after, send).await,
@@ -154,7 +294,7 @@ async fn handle_request(
                     missing.push(id);
                 }
             }
-            write_frame(send, &RelayMsg::Missing { ids: missing }, max).await?;
+            write_msg(send, &RelayMsg::Missing { ids: missing }, limits).await?;
             Ok(())
         }
         ClientMsg::PutChunk { space, id, bytes } => {
@@ -165,13 +305,19 @@ async fn handle_request(
                     "chunk too large".into(),
                 ));
             }
-            session
-                .shared
+            let shared = &session.shared;
+            if !shared.blobs.has(&space, &id).await {
+                check_quota(session, &space, bytes.len() as u64).await?;
+            }
+            let new = shared
                 .blobs
                 .put(&space, &id, &bytes)
                 .await
                 .map_err(|e| RequestError::Refused(ErrorCode::BadRequest, e.to_string()))?;
-            write_frame(send, &RelayMsg::Ok, max).await?;
+            if new {
+                shared.store.add_bytes(&space, bytes.len() as u64);
+            }
+            write_msg(send, &RelayMsg::Ok, limits).await?;
             Ok(())
         }
         ClientMsg::CastBallot {
@@ -196,7 +342,7 @@ async fn handle_request(
             let verdict = session.shared.store.append(vec![ballot]).await?.pop();
             match verdict {
                 Some(PushResult::Stored { seq, .. }) => {
-                    write_frame(send, &RelayMsg::BallotAck { seq }, max).await?;
+                    write_msg(send, &RelayMsg::BallotAck { seq }, limits).await?;
                     Ok(())
                 }
                 Some(PushResult::Refused { reason, .. }) => {
@@ -222,7 +368,7 @@ async fn handle_request(
                     "no such chunk".into(),
                 ));
             };
-            write_frame(send, &RelayMsg::Chunk { bytes }, max).await?;
+            write_msg(send, &RelayMsg::Chunk { bytes }, limits).await?;
             Ok(())
         }
     }
@@ -238,6 +384,51 @@ async fn check_member(session: &Session, space: &SpaceId) -> Result<(), RequestE
         ErrorCode::Forbidden,
         format!("device is not a member of space {space}"),
     ))
+}
+
+/// Refuses a push that would take `space` over the bytes a space may hold. Pushes
+/// running at the same moment may together go over by one request's worth.
+async fn check_quota(session: &Session, space: &SpaceId, extra: u64) -> Result<(), RequestError> {
+    let shared = &session.shared;
+    let used = shared.store.space_bytes(space, &shared.blobs).await?;
+    let quota = shared.limits.space_bytes;
+    if used.saturating_add(extra) > quota {
+        return Err(RequestError::limit(
+            Limit::SpaceBytes,
+            format!("space {space} holds {used} bytes; a space may hold {quota}"),
+        ));
+    }
+    Ok(())
+}
+
+/// On a relay not open to all, a push that creates a space spends a use of the
+/// admission token its connection presented. A space that exists already needs none
+/// (a retried push of its genesis).
+async fn admit_new_spaces(session: &Session, accepted: &[Append]) -> Result<(), RequestError> {
+    let shared = &session.shared;
+    if shared.limits.open_creation {
+        return Ok(());
+    }
+    for append in accepted {
+        let Append::Op { op, .. } = append else { continue };
+        if !matches!(op.body(), OpBody::Genesis { .. }) || shared.store.has_space(&op.space()).await? {
+            continue;
+        }
+        let token = *session.admitted.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(token) = token else {
+            return Err(RequestError::Refused(
+                ErrorCode::TokenRequired,
+                "creating a space on this relay needs an admission token from its operator".into(),
+            ));
+        };
+        if !crate::tokens::spend(shared.store.pool(), &token).await? {
+            return Err(RequestError::Refused(
+                ErrorCode::TokenRefused,
+                "the admission token is used up, revoked or expired".into(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Refuses a device that may not write in `space` (readers, outsiders).
@@ -310,6 +501,39 @@ async fn push(session: &Session, records: Vec<Record>) -> Result<Vec<PushResult>
             Err(verdict) => verdicts.push(verdict),
         }
     }
+    admit_new_spaces(session, &accepted).await?;
+    let mut sizes: HashMap<SpaceId, u64> = HashMap::new();
+    for append in &accepted {
+        if let Append::Entry { record, .. } | Append::Op { record, .. } = append {
+            *sizes.entry(append.space()).or_default() += record.bytes().len() as u64;
+        }
+    }
+    for (space, bytes) in &sizes {
+        check_quota(session, space, *bytes).await?;
+    }
+    let count = u32::try_from(accepted.len()).unwrap_or(u32::MAX);
+    if count > 0 {
+        let limits = &session.shared.limits;
+        match session
+            .shared
+            .rates
+            .admit(session.device, count, limits, RATE_PATIENCE)
+        {
+            Ok(wait) if wait.is_zero() => {}
+            // A little over the rate: held back rather than refused.
+            Ok(wait) => tokio::time::sleep(wait).await,
+            Err(wait) => {
+                return Err(RequestError::limit(
+                    Limit::EntriesPerSecond,
+                    format!(
+                        "over {} records per second for this device: retry in {} s",
+                        limits.entries_per_second,
+                        wait.as_secs().max(1)
+                    ),
+                ));
+            }
+        }
+    }
     // The store answers one verdict per accepted record, in order: slot them back in.
     let mut stored = session.shared.store.append(accepted).await?.into_iter();
     Ok(verdicts
@@ -325,11 +549,11 @@ async fn subscribe(
     send: &mut quinn::SendStream,
 ) -> Result<(), RequestError> {
     check_member(session, &space).await?;
-    let max = session.shared.max_frame;
+    let limits = &session.shared.limits;
     // Listen before reading the backlog so nothing appended in between is missed.
     let mut live = session.shared.store.subscribe();
     let mut last = catch_up(session, &space, after, send).await?;
-    write_frame(send, &RelayMsg::CaughtUp { seq: last }, max).await?;
+    write_msg(send, &RelayMsg::CaughtUp { seq: last }, limits).await?;
     loop {
         let first = match live.recv().await {
             Ok(appended) => appended,
@@ -357,7 +581,7 @@ async fn subscribe(
                 Err(_) => break,
             }
         }
-        send_entries(send, batch, max).await?;
+        send_entries(send, batch, limits).await?;
     }
 }
 
@@ -373,7 +597,7 @@ async fn catch_up(
         let Some(last) = page.last() else { return Ok(after) };
         after = last.seq;
         let full = page.len() == PAGE as usize;
-        send_entries(send, page, session.shared.max_frame).await?;
+        send_entries(send, page, &session.shared.limits).await?;
         if !full {
             return Ok(after);
         }
@@ -384,21 +608,21 @@ async fn catch_up(
 async fn send_entries(
     send: &mut quinn::SendStream,
     entries: Vec<LogEntry>,
-    max: usize,
+    limits: &Limits,
 ) -> Result<(), RequestError> {
     // Leave room for the message's own encoding around the entries.
-    let budget = max / 2;
+    let budget = limits.max_frame / 2;
     let mut frame: Vec<LogEntry> = Vec::new();
     let mut size = 0;
     for entry in entries {
         let len = entry.record.bytes().len();
         if !frame.is_empty() && size + len > budget {
-            write_frame(
+            write_msg(
                 send,
                 &RelayMsg::Entries {
                     entries: std::mem::take(&mut frame),
                 },
-                max,
+                limits,
             )
             .await?;
             size = 0;
@@ -407,7 +631,7 @@ async fn send_entries(
         frame.push(entry);
     }
     if !frame.is_empty() {
-        write_frame(send, &RelayMsg::Entries { entries: frame }, max).await?;
+        write_msg(send, &RelayMsg::Entries { entries: frame }, limits).await?;
     }
     Ok(())
 }

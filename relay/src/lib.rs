@@ -15,20 +15,24 @@
 mod blobs;
 mod cert;
 mod conn;
+mod limits;
 mod store;
+mod tokens;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bastide_proto::{ALPN, MAX_FRAME_LEN, RelayAddr};
+use bastide_proto::{ALPN, RelayAddr};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 pub use cert::{CERT_NAME, CertError, RelayCert};
+pub use limits::Limits;
 pub use store::StoreError;
+pub use tokens::{Issued, TokenInfo, Tokens};
 
 /// How the relay runs.
 #[derive(Clone, Debug)]
@@ -39,18 +43,23 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Host name clients should use in the printed relay address; the listen IP if unset.
     pub public_host: Option<String>,
-    /// Largest frame accepted from a client.
-    pub max_frame: usize,
+    /// What each client may use of the relay.
+    pub limits: Limits,
 }
 
 impl Config {
-    /// Defaults for everything but where to listen and store.
+    /// Defaults for everything but where to listen and store. A relay listening on
+    /// loopback only (a quick start, a test) lets anyone create a space; one
+    /// reachable from other machines asks for an admission token.
     pub fn new(listen: SocketAddr, data_dir: PathBuf) -> Self {
         Self {
             listen,
             data_dir,
             public_host: None,
-            max_frame: MAX_FRAME_LEN,
+            limits: Limits {
+                open_creation: listen.ip().is_loopback(),
+                ..Limits::default()
+            },
         }
     }
 }
@@ -113,10 +122,17 @@ impl Server {
         let quic_tls = quinn::crypto::rustls::QuicServerConfig::try_from(tls)
             .map_err(|e| rustls::Error::General(e.to_string()))?;
         let mut server_config = quinn::ServerConfig::with_crypto(Arc::new(quic_tls));
+        let limits = config.limits.clone();
         let mut transport = quinn::TransportConfig::default();
         // Clients send keep-alives every few seconds; a silent client for this long is gone.
         transport.max_idle_timeout(Duration::from_secs(30).try_into().ok());
-        transport.max_concurrent_bidi_streams(64u32.into());
+        transport.max_concurrent_bidi_streams(limits.streams_per_connection.into());
+        transport.max_concurrent_uni_streams(0u32.into());
+        // What a client may have in flight that the relay has not read yet (quinn's
+        // defaults let a connection send without bound).
+        transport.receive_window(CONNECTION_WINDOW.into());
+        transport.stream_receive_window(CONNECTION_WINDOW.into());
+        transport.send_window(u64::from(CONNECTION_WINDOW));
         server_config.transport_config(Arc::new(transport));
 
         let endpoint =
@@ -148,7 +164,9 @@ impl Server {
         let shared = Arc::new(conn::Shared {
             store: store.clone(),
             blobs: blobs::Blobs::new(&config.data_dir),
-            max_frame: config.max_frame,
+            buffer: limits::Budget::relay(&limits),
+            rates: limits::Rates::default(),
+            limits,
         });
         tasks.spawn(accept_loop(endpoint.clone(), shared, cancel.clone()));
         tracing::info!(%relay_addr, "relay listening");
@@ -189,7 +207,16 @@ impl Server {
     }
 }
 
+/// Bytes a connection may have in flight unread, each way: enough for a rural line's
+/// bandwidth-delay product, and 512 connections' worth stays a few hundred MiB.
+const CONNECTION_WINDOW: u32 = 1024 * 1024;
+
 async fn accept_loop(endpoint: quinn::Endpoint, shared: Arc<conn::Shared>, cancel: CancellationToken) {
+    let limits = &shared.limits;
+    let mut handshakes = limits::Bucket::new(
+        limits.handshakes_per_second,
+        limits.handshakes_per_second.saturating_mul(5),
+    );
     let mut conns = JoinSet::new();
     loop {
         tokio::select! {
@@ -197,6 +224,17 @@ async fn accept_loop(endpoint: quinn::Endpoint, shared: Arc<conn::Shared>, cance
             incoming = endpoint.accept() => {
                 let Some(incoming) = incoming else { break };
                 let remote = incoming.remote_address();
+                // Refusing costs one small packet; the client is told the relay is busy.
+                if conns.len() >= limits.max_connections {
+                    tracing::warn!(%remote, max = limits.max_connections, "connection refused: too many connections");
+                    incoming.refuse();
+                    continue;
+                }
+                if handshakes.take(1, std::time::Instant::now()).is_err() {
+                    tracing::warn!(%remote, "connection refused: too many handshakes per second");
+                    incoming.refuse();
+                    continue;
+                }
                 let shared = shared.clone();
                 conns.spawn(
                     async move {

@@ -38,6 +38,12 @@ pub enum StoreError {
     /// The writer task is gone (the relay is shutting down).
     #[error("relay store is shutting down")]
     Closed,
+    /// The data folder could not be made.
+    #[error("relay data folder: {0}")]
+    DataDir(#[source] std::io::Error),
+    /// The chunk store could not be measured.
+    #[error("relay chunk store: {0}")]
+    Blobs(#[source] std::io::Error),
     /// The ballot secret cannot be read or made.
     #[error("relay ballot secret: {0}")]
     Secret(#[source] std::io::Error),
@@ -89,7 +95,7 @@ pub(crate) enum Append {
 }
 
 impl Append {
-    fn space(&self) -> SpaceId {
+    pub(crate) fn space(&self) -> SpaceId {
         match self {
             Self::Entry { entry, .. } => entry.header.space,
             Self::Op { op, .. } => op.space(),
@@ -129,6 +135,10 @@ impl Access {
 
 type Memberships = Arc<RwLock<HashMap<SpaceId, Arc<Access>>>>;
 
+/// Bytes each space holds (its log's records and its file chunks), loaded on first
+/// use and kept up to date by the writer and the chunk store.
+type Usage = Arc<std::sync::Mutex<HashMap<SpaceId, u64>>>;
+
 struct PushJob {
     entries: Vec<Append>,
     reply: oneshot::Sender<Result<Vec<PushResult>, StoreError>>,
@@ -142,6 +152,7 @@ pub(crate) struct Store {
     appended: broadcast::Sender<Appended>,
     /// Replayed memberships; only the writer task inserts after loading.
     memberships: Memberships,
+    usage: Usage,
 }
 
 /// The relay's own secret for naming voters in its `ballots` table: a keyed hash of
@@ -184,30 +195,18 @@ impl BallotSecret {
 impl Store {
     /// Opens (creating if needed) the store in `dir`, and starts its writer task.
     pub(crate) async fn open(dir: &Path) -> Result<(Self, tokio::task::JoinHandle<()>), StoreError> {
-        let options = SqliteConnectOptions::from_str("sqlite:")?
-            .filename(dir.join("relay.db"))
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // An acknowledged entry must survive a power cut.
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
-            .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        let pool = connect(dir).await?;
         let secret = BallotSecret::load_or_create(dir).map_err(StoreError::Secret)?;
         // Subscribers that fall further behind than this re-read from the database.
         let (appended, _) = broadcast::channel(4096);
         let (writer, jobs) = mpsc::channel(1024);
         let memberships = Memberships::default();
+        let usage = Usage::default();
         let task = tokio::spawn(write_loop(
             pool.clone(),
             jobs,
             appended.clone(),
-            memberships.clone(),
+            (memberships.clone(), usage.clone()),
             secret,
         ));
         Ok((
@@ -216,6 +215,7 @@ impl Store {
                 writer,
                 appended,
                 memberships,
+                usage,
             },
             task,
         ))
@@ -288,15 +288,86 @@ impl Store {
         answer.await.map_err(|_| StoreError::Closed)?
     }
 
+    /// The database (admission tokens live there too).
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Whether the relay has `space`.
+    pub(crate) async fn has_space(&self, space: &SpaceId) -> Result<bool, StoreError> {
+        if read_cache(&self.memberships, space).is_some() {
+            return Ok(true);
+        }
+        let found: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM spaces WHERE id = ?")
+            .bind(space.0.as_slice())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(found.is_some())
+    }
+
+    /// Bytes `space` holds: its log's records and its file chunks.
+    pub(crate) async fn space_bytes(
+        &self,
+        space: &SpaceId,
+        blobs: &crate::blobs::Blobs,
+    ) -> Result<u64, StoreError> {
+        if let Some(bytes) = self.usage.lock().unwrap_or_else(|e| e.into_inner()).get(space) {
+            return Ok(*bytes);
+        }
+        let (log,): (i64,) =
+            sqlx::query_as("SELECT COALESCE(SUM(length(bytes)), 0) FROM entries WHERE space = ?")
+                .bind(space.0.as_slice())
+                .fetch_one(&self.pool)
+                .await?;
+        let files = blobs.bytes(space).await.map_err(StoreError::Blobs)?;
+        let loaded = u64::try_from(log).unwrap_or(0) + files;
+        // Whoever loaded first (or the writer since) counts.
+        let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(*usage.entry(*space).or_insert(loaded))
+    }
+
+    /// Counts `bytes` more in `space` (a file chunk stored).
+    pub(crate) fn add_bytes(&self, space: &SpaceId, bytes: u64) {
+        add_usage(&self.usage, space, bytes);
+    }
+
     /// Closes the database once every handle is done.
     pub(crate) async fn close(&self) {
         self.pool.close().await;
     }
 }
 
+/// Opens (creating if needed) the relay database in `dir` and brings its schema up
+/// to date.
+pub(crate) async fn connect(dir: &Path) -> Result<SqlitePool, StoreError> {
+    let options = SqliteConnectOptions::from_str("sqlite:")?
+        .filename(dir.join("relay.db"))
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // An acknowledged entry must survive a power cut.
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await?;
+    sqlx::migrate!("./migrations").run(&pool).await?;
+    Ok(pool)
+}
+
 const KIND_ENTRY: i64 = 0;
 const KIND_OP: i64 = 1;
 const KIND_BALLOT: i64 = 2;
+
+/// Counts `bytes` more in `space`, if its usage is loaded (otherwise the next load
+/// counts them).
+fn add_usage(usage: &Usage, space: &SpaceId, bytes: u64) {
+    if let Some(total) = usage.lock().unwrap_or_else(|e| e.into_inner()).get_mut(space) {
+        *total += bytes;
+    }
+}
 
 fn read_cache(cache: &Memberships, space: &SpaceId) -> Option<Arc<Access>> {
     cache
@@ -341,7 +412,7 @@ async fn write_loop(
     pool: SqlitePool,
     mut jobs: mpsc::Receiver<PushJob>,
     appended: broadcast::Sender<Appended>,
-    memberships: Memberships,
+    (memberships, usage): (Memberships, Usage),
     secret: BallotSecret,
 ) {
     // The last sequence number per space, loaded on first use.
@@ -373,6 +444,7 @@ async fn write_loop(
                     let _ = job.reply.send(Ok(result));
                 }
                 for item in fresh {
+                    add_usage(&usage, &item.space, item.entry.record.bytes().len() as u64);
                     // No subscriber is not an error.
                     let _ = appended.send(item);
                 }

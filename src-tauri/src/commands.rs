@@ -70,14 +70,18 @@ pub(crate) async fn list_spaces(state: State<'_, AppState>) -> Result<Vec<SpaceI
 }
 
 #[tauri::command]
-#[instrument(skip(state), err(level = "info", Debug))]
+#[instrument(skip(state, token), err(level = "info", Debug))]
 pub(crate) async fn create_space(
     state: State<'_, AppState>,
     name: String,
     relay: String,
     me: MemberInfo,
+    token: Option<String>,
 ) -> Result<SpaceInfo> {
-    Ok(state.profile.create_space_as(&name, &relay, me).await?)
+    Ok(state
+        .profile
+        .create_space_admitted(&name, &relay, me, token.as_deref())
+        .await?)
 }
 
 #[tauri::command]

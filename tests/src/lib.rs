@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use bastide_core::live::{self, SyncStatus};
 use bastide_core::{EventInput, MemberInfo, Profile, Role, SpaceId};
-use bastide_relay::{Config, Server};
+use bastide_relay::{Config, Limits, Server};
 use tempfile::TempDir;
 use tokio::sync::{oneshot, watch};
 
@@ -19,13 +19,22 @@ pub struct TestRelay {
     data: TempDir,
     addr: SocketAddr,
     relay_addr: String,
+    limits: Limits,
 }
 
 impl TestRelay {
     /// Starts a relay on a free port with a fresh data folder.
     pub async fn start() -> anyhow::Result<Self> {
+        let loopback: SocketAddr = "127.0.0.1:0".parse()?;
+        Self::start_with(Config::new(loopback, PathBuf::new()).limits).await
+    }
+
+    /// Starts a relay with these limits.
+    pub async fn start_with(limits: Limits) -> anyhow::Result<Self> {
         let data = tempfile::tempdir()?;
-        let server = Server::spawn(Config::new("127.0.0.1:0".parse()?, data.path().to_path_buf())).await?;
+        let mut config = Config::new("127.0.0.1:0".parse()?, data.path().to_path_buf());
+        config.limits = limits.clone();
+        let server = Server::spawn(config).await?;
         let addr = server.local_addr();
         let relay_addr = server.relay_addr().to_string();
         Ok(Self {
@@ -33,7 +42,13 @@ impl TestRelay {
             data,
             addr,
             relay_addr,
+            limits,
         })
+    }
+
+    /// Sets the limits the relay has from its next restart.
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
     }
 
     /// What clients pass as `--relay`.
@@ -56,7 +71,9 @@ impl TestRelay {
     /// Starts the relay again on the same port with the same data.
     pub async fn restart(&mut self) -> anyhow::Result<()> {
         self.stop().await;
-        let server = Server::spawn(Config::new(self.addr, self.data.path().to_path_buf())).await?;
+        let mut config = Config::new(self.addr, self.data.path().to_path_buf());
+        config.limits = self.limits.clone();
+        let server = Server::spawn(config).await?;
         anyhow::ensure!(
             server.relay_addr().to_string() == self.relay_addr,
             "the relay must keep its address and certificate"

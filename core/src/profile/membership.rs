@@ -180,6 +180,18 @@ impl Profile {
         relay: &str,
         creator: MemberInfo,
     ) -> Result<SpaceInfo, Error> {
+        self.create_space_admitted(name, relay, creator, None).await
+    }
+
+    /// [`Profile::create_space_as`] on a relay that asks for its operator's
+    /// admission token: `token`, if given, is presented first (an empty one is none).
+    pub async fn create_space_admitted(
+        &self,
+        name: &str,
+        relay: &str,
+        creator: MemberInfo,
+        token: Option<&str>,
+    ) -> Result<SpaceInfo, Error> {
         let name = name.trim();
         if name.is_empty() {
             return Err(Error::InvalidInput("the space name is empty".into()));
@@ -204,7 +216,17 @@ impl Profile {
                 shares: vec![share],
             },
         );
-        let seq = push_one(&addr, &self.device, &genesis).await?;
+        let connection = RelayConnection::connect(&addr, &self.device).await?;
+        let token = token.map(str::trim).filter(|t| !t.is_empty());
+        let pushed = async {
+            if let Some(token) = token {
+                connection.admit(token).await?;
+            }
+            push_on(&connection, &genesis).await
+        }
+        .await;
+        connection.close().await;
+        let seq = pushed?;
         let _write = self.write.lock().await;
         let mut tx = self.begin_write().await?;
         let info = Self::insert_space(&mut tx, space, name, &addr, member).await?;
@@ -587,13 +609,6 @@ fn expiry(days: i64) -> Result<i64, Error> {
 }
 
 /// Connects, pushes one op, and returns its sequence number or the refusal.
-async fn push_one(addr: &RelayAddr, device: &DeviceKey, op: &Op) -> Result<u64, Error> {
-    let connection = RelayConnection::connect(addr, device).await?;
-    let result = push_on(&connection, op).await;
-    connection.close().await;
-    result
-}
-
 async fn push_on(connection: &RelayConnection, op: &Op) -> Result<u64, Error> {
     let results = connection.push(vec![Record::Op(op.to_bytes())]).await?;
     match results.into_iter().next() {

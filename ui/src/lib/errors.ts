@@ -41,6 +41,14 @@ const SENTENCES: Record<ErrorCode, string> = {
     'Le relais ne présente pas le certificat attendu. Par sécurité, la connexion a été refusée : contactez l’administrateur.',
   relay_refused:
     'Le relais a refusé l’accès à cet espace : le code d’invitation est peut-être erroné ou révoqué. Contactez l’administrateur de l’espace.',
+  relay_busy:
+    'Le relais est très sollicité en ce moment : l’envoi reprendra tout seul dans un instant. Vos modifications restent enregistrées sur cet ordinateur.',
+  relay_full:
+    'Cet espace a atteint la place que son relais lui accorde : les nouveaux changements restent sur cet ordinateur. Demandez à l’administrateur du relais d’augmenter la limite ou de faire du tri.',
+  token_required:
+    'Ce relais demande un jeton d’accès pour créer un espace. Demandez-le à l’administrateur du relais et saisissez-le dans le champ « Jeton d’accès ».',
+  token_refused:
+    'Ce jeton d’accès n’est pas valable : il est inconnu, déjà utilisé, retiré ou expiré. Demandez-en un nouveau à l’administrateur du relais.',
   not_found: 'Élément introuvable. Il a peut-être été supprimé entre-temps.',
   invalid_input: 'Certaines informations saisies ne sont pas valides.',
   internal: 'Une erreur inattendue s’est produite. Réessayez ; si elle persiste, contactez l’assistance.',

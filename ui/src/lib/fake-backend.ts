@@ -146,6 +146,8 @@ export class FakeBackend {
   /** Every code the (fake) relay knows, by code. */
   codes = new Map<string, FakeCode>();
   status: SyncStatus = { online: true, pending: 0, lastError: null, lastSync: null };
+  /** The admission token the relay asks for to create a space, or null if it is open. */
+  requiredToken: string | null = null;
   calls: Call[] = [];
   /** The next call of a command fails with this error. */
   failures = new Map<string, { code: ErrorCode | string; message: string }>();
@@ -725,6 +727,11 @@ export class FakeBackend {
         const me = (args.me ?? {}) as Partial<Identity>;
         const name = typeof me.name === 'string' ? me.name.trim() : '';
         if (name === '') throw { code: 'invalid_input', message: 'me.name is empty' };
+        if (this.requiredToken !== null && args.token !== this.requiredToken) {
+          throw args.token == null
+            ? { code: 'token_required', message: 'creating a space on this relay needs an admission token' }
+            : { code: 'token_refused', message: 'unknown admission token' };
+        }
         this.me = { name, organisation: String(me.organisation ?? ''), function: String(me.function ?? '') };
         return this.addSpace(String(args.name), String(args.relay));
       }

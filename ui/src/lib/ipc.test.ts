@@ -72,7 +72,12 @@ describe('ipc', () => {
     expect(seen).toEqual([
       [
         'create_space',
-        { name: 'Élus', relay: 'relais:4433', me: { name: 'Claire Martin', organisation: 'Pays de la Bastide', function: '' } },
+        {
+          name: 'Élus',
+          relay: 'relais:4433',
+          me: { name: 'Claire Martin', organisation: 'Pays de la Bastide', function: '' },
+          token: null,
+        },
       ],
       ['invite_code', { space: 's1', role: 'validator', expiresDays: 30 }],
       ['invite_code', { space: 's1', role: 'editor', expiresDays: 7 }],

@@ -50,12 +50,16 @@ export function listSpaces(): Promise<Space[]> {
   return call('list_spaces');
 }
 
-/** Creates a space on a relay; `me` is who the creator, its first administrator, is. */
-export function createSpace(name: string, relay: string, me: Identity): Promise<Space> {
+/**
+ * Creates a space on a relay; `me` is who the creator, its first administrator, is.
+ * `token` is the relay operator's admission token, for a relay that asks for one.
+ */
+export function createSpace(name: string, relay: string, me: Identity, token = ''): Promise<Space> {
   return call('create_space', {
     name,
     relay,
     me: { name: me.name, organisation: me.organisation, function: me.function },
+    token: token.trim() === '' ? null : token.trim(),
   });
 }
 

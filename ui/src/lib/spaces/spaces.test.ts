@@ -32,6 +32,7 @@ describe('CreateSpaceDialog', () => {
         name: 'Pays — agents',
         relay: '127.0.0.1:4433',
         me: { name: 'Claire Martin', organisation: 'Pays de la Bastide', function: 'Chargée de mission' },
+        token: null,
       },
     ]);
     expect(oncreated.mock.calls[0][0]).toMatchObject({ name: 'Pays — agents' });
@@ -41,6 +42,25 @@ describe('CreateSpaceDialog', () => {
       function: 'Chargée de mission',
       role: 'admin',
     });
+  });
+
+  it('says in French when the relay asks for an admission token, then creates the space with it', async () => {
+    backend.requiredToken = '3f9a-02c1-77b0-5e4d-aa10-9c3e-41f2-0b8d';
+    const oncreated = vi.fn();
+    render(CreateSpaceDialog, { defaultRelay: 'relais.pays.fr:4433', oncreated, onclose: vi.fn() });
+    await fireEvent.input(screen.getByTestId('space-name'), { target: { value: 'Élus' } });
+    await fillMe('Claire Martin');
+    await fireEvent.click(screen.getByTestId('create-space-submit'));
+    await waitFor(() =>
+      expect(screen.getByTestId('error-message').textContent).toContain('Ce relais demande un jeton d’accès'),
+    );
+    expect(screen.getByTestId('space-token').getAttribute('aria-invalid')).toBe('true');
+    expect(oncreated).not.toHaveBeenCalled();
+
+    await fireEvent.input(screen.getByTestId('space-token'), { target: { value: ' 3f9a-02c1-77b0-5e4d-aa10-9c3e-41f2-0b8d ' } });
+    await fireEvent.click(screen.getByTestId('create-space-submit'));
+    await waitFor(() => expect(oncreated).toHaveBeenCalledOnce());
+    expect(backend.callsOf('create_space').map((c) => c.token)).toEqual([null, '3f9a-02c1-77b0-5e4d-aa10-9c3e-41f2-0b8d']);
   });
 
   it('needs only the creator’s name, not the organisation nor the function', async () => {
