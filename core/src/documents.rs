@@ -44,6 +44,49 @@ pub struct Version {
     pub added_at: String,
     /// The device that added it (hex).
     pub added_by: String,
+    /// Whether the app opens it with the system's application ([`opens_with_system`]);
+    /// worked out from the name on every read, whatever a stored copy says.
+    #[serde(default, skip_deserializing)]
+    pub openable: bool,
+}
+
+/// File types the app hands to the system's application: documents (PDF, ODF, OOXML
+/// and their older Office forms, RTF), text, CSV and images. Anything else (a script,
+/// an installer, a `.desktop` file, HTML or SVG that a browser would run) can only be
+/// saved: a name comes from another member, and opening runs whatever the system
+/// associates with it.
+const OPENABLE: &[&str] = &[
+    "pdf", "odt", "ods", "odp", "odg", "docx", "xlsx", "pptx", "doc", "xls", "ppt", "rtf", "txt", "csv",
+    "png", "jpg", "jpeg", "gif", "webp", "tif", "tiff", "bmp",
+];
+
+/// Whether a file called `name` may be opened with the system's application.
+pub fn opens_with_system(name: &str) -> bool {
+    std::path::Path::new(name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| OPENABLE.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// `name` (another member's) as a plain file name: no separators, no control
+/// characters, no leading dots (`..`, hidden files); "document" if nothing is left.
+pub fn safe_file_name(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if matches!(c, '/' | '\\') || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let cleaned = cleaned.trim().trim_start_matches('.').trim();
+    if cleaned.is_empty() {
+        "document".to_owned()
+    } else {
+        cleaned.chars().take(200).collect()
+    }
 }
 
 /// A decision on a version, as signed.
@@ -332,7 +375,11 @@ pub(crate) fn versions(doc: &AutoCommit) -> Vec<Version> {
     (0..doc.length(&list))
         .filter_map(|i| doc.get(&list, i).ok().flatten())
         .filter_map(|(v, _)| str_of(&v))
-        .filter_map(|json| serde_json::from_str(&json).ok())
+        .filter_map(|json| serde_json::from_str::<Version>(&json).ok())
+        .map(|mut v| {
+            v.openable = opens_with_system(&v.name);
+            v
+        })
         .collect()
 }
 
@@ -598,4 +645,44 @@ pub(crate) async fn list(
                 .map_err(|e| Error::InvalidInput(format!("corrupt document: {e}")))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_documents_text_and_images_open_with_the_system() {
+        for name in [
+            "Délibération.PDF",
+            "budget.ods",
+            "note.docx",
+            "liste.csv",
+            "plan.jpeg",
+            "a.txt",
+        ] {
+            assert!(opens_with_system(name), "{name}");
+        }
+        for name in [
+            "facture.pdf.sh",
+            "lanceur.desktop",
+            "page.html",
+            "dessin.svg",
+            "setup.exe",
+            "Makefile",
+            ".pdf",
+        ] {
+            assert!(!opens_with_system(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn names_from_others_become_plain_file_names() {
+        assert_eq!(safe_file_name("Compte rendu.pdf"), "Compte rendu.pdf");
+        assert_eq!(safe_file_name("../../.bashrc"), "_.._.bashrc");
+        assert_eq!(safe_file_name(".."), "document");
+        assert_eq!(safe_file_name(""), "document");
+        assert_eq!(safe_file_name("a\\b\nc.txt"), "a_b_c.txt");
+        assert_eq!(safe_file_name(".cache"), "cache");
+    }
 }

@@ -40,6 +40,8 @@ pub enum Code {
     FileUnreadable,
     /// A file cannot be written where asked.
     FileUnwritable,
+    /// A file of this type is not opened from the app, only saved.
+    CannotOpen,
     /// The disk (of the profile, or where a file was to be written) is full.
     DiskFull,
     /// A file to import is not a table or address book Bastide can read, or some of
@@ -222,7 +224,7 @@ pub enum Error {
 
 impl Code {
     /// Every code, for checks that the UI knows them all.
-    pub const ALL: [Code; 32] = [
+    pub const ALL: [Code; 33] = [
         Code::EmptyTitle,
         Code::EndBeforeStart,
         Code::InvalidDate,
@@ -238,6 +240,7 @@ impl Code {
         Code::LastAdmin,
         Code::FileUnreadable,
         Code::FileUnwritable,
+        Code::CannotOpen,
         Code::DiskFull,
         Code::MalformedImport,
         Code::BookingConflict,
@@ -393,6 +396,7 @@ mod tests {
             | Code::LastAdmin
             | Code::FileUnreadable
             | Code::FileUnwritable
+            | Code::CannotOpen
             | Code::DiskFull
             | Code::MalformedImport
             | Code::BookingConflict

@@ -7,13 +7,29 @@ use std::path::Path;
 use crate::error::Error;
 
 /// A CSV field for semicolon-separated files: quoted when it holds a separator, a
-/// quote or a line break.
+/// quote or a line break. Text a spreadsheet would take for a formula (it starts with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return, and is not a plain number) gets a
+/// leading apostrophe, so a name typed by another member cannot run as one.
 pub(crate) fn csv_field(text: &str) -> String {
+    let formula = text.starts_with(['=', '+', '-', '@', '\t', '\r']) && !is_number(text);
+    let text = if formula {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
     if text.contains([';', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
-        text.to_owned()
+        text
     }
+}
+
+/// Whether `text` is a plain number (`-3`, `+2,5`), which a spreadsheet reads as such.
+fn is_number(text: &str) -> bool {
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    !digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit() || c == ',' || c == '.')
+        && digits.chars().any(|c| c.is_ascii_digit())
 }
 
 /// Writes `bytes` to `out` whole or not at all (a temporary file beside it, then a
@@ -49,6 +65,22 @@ mod tests {
         assert_eq!(csv_field("Anne"), "Anne");
         assert_eq!(csv_field("École; Tilleuls"), "\"École; Tilleuls\"");
         assert_eq!(csv_field("dit \"Nono\""), "\"dit \"\"Nono\"\"\"");
+    }
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_as_formulas_are_neutralised() {
+        assert_eq!(
+            csv_field("=HYPERLINK(\"http://x\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\")\""
+        );
+        assert_eq!(csv_field("+33 5 65 00 00 00"), "'+33 5 65 00 00 00");
+        assert_eq!(csv_field("-2+3+cmd|' /C calc'!A0"), "'-2+3+cmd|' /C calc'!A0");
+        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_field("\t=1"), "'\t=1");
+        // Plain numbers stay numbers; text elsewhere is untouched.
+        assert_eq!(csv_field("-3"), "-3");
+        assert_eq!(csv_field("+2,5"), "+2,5");
+        assert_eq!(csv_field("Dr = Roux"), "Dr = Roux");
     }
 
     #[test]

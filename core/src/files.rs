@@ -30,6 +30,27 @@ pub struct FileRef {
     pub chunks: Vec<String>,
 }
 
+/// Whether `text` is a hash or key as file references write them: 64 lowercase hex
+/// characters. File references come from other members' items; each of their names
+/// becomes a file name in the profile, so nothing else (a path, `..`) is accepted.
+pub(crate) fn is_hash(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+impl FileRef {
+    /// Refuses a reference whose hash, key or chunk ids are not 64 hex characters:
+    /// one written by a patched client to reach a path outside the profile.
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        if is_hash(&self.hash) && is_hash(&self.key) && self.chunks.iter().all(|c| is_hash(c)) {
+            Ok(())
+        } else {
+            Err(Error::InvalidInput(
+                "a file reference with a malformed hash, key or chunk id".into(),
+            ))
+        }
+    }
+}
+
 fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     move |source| Error::Io {
         path: path.to_path_buf(),
@@ -74,7 +95,7 @@ pub(crate) async fn import(
 /// Removes chunks from the cache (those of a file that was not kept). The chunks of
 /// one file are its own: its key is new, so no other file has the same ciphertext.
 pub(crate) async fn discard_cached(profile_dir: &Path, chunks: &[String]) {
-    for id in chunks {
+    for id in chunks.iter().filter(|id| is_hash(id)) {
         let path = cache_path(profile_dir, id);
         if let Err(error) = tokio::fs::remove_file(&path).await
             && error.kind() != std::io::ErrorKind::NotFound
@@ -163,7 +184,12 @@ async fn write_atomically(target: &Path, bytes: &[u8]) -> Result<(), Error> {
         hex::encode(bastide_proto::random_bytes::<6>())
     ));
     let result = async {
-        let mut out = tokio::fs::File::create(&partial).await.map_err(io(&partial))?;
+        let mut options = tokio::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        // Only the owner reads the profile's files.
+        #[cfg(unix)]
+        options.mode(0o600);
+        let mut out = options.open(&partial).await.map_err(io(&partial))?;
         out.write_all(bytes).await.map_err(io(&partial))?;
         out.sync_all().await.map_err(io(&partial))?;
         drop(out);
@@ -243,6 +269,7 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<RelayConnection, Error>>,
 {
+    file.check()?;
     let key: [u8; 32] = hex::decode(&file.key)
         .ok()
         .and_then(|k| k.try_into().ok())

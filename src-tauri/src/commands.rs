@@ -543,12 +543,15 @@ pub(crate) async fn open_document(
             message: format!("no version {index}"),
         });
     };
-    // A name the system accepts: the original's, without path separators.
-    let name: String = chosen
-        .name
-        .chars()
-        .map(|c| if matches!(c, '/' | '\\' | '\0') { '_' } else { c })
-        .collect();
+    // The name comes from another member: only known document types are handed to
+    // the system, under a plain file name.
+    if !bastide_core::documents::opens_with_system(&chosen.name) {
+        return Err(IpcError {
+            code: Code::CannotOpen,
+            message: format!("{:?} is not a type the app opens", chosen.name),
+        });
+    }
+    let name = bastide_core::documents::safe_file_name(&chosen.name);
     let dir = state
         .profile
         .dir()

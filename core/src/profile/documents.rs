@@ -34,11 +34,13 @@ impl Profile {
             .to_owned();
         let mut conn = self.pool.acquire().await?;
         let file = files::import(&mut conn, &self.dir, space, path).await?;
+        let openable = documents::opens_with_system(&name);
         Ok(Version {
             name,
             file,
             added_at: crate::fields::utc(OffsetDateTime::now_utc()),
             added_by: self.device_id().to_string(),
+            openable,
         })
     }
 
@@ -175,6 +177,7 @@ impl Profile {
             file: latest.file.clone(),
             added_at: crate::fields::utc(OffsetDateTime::now_utc()),
             added_by: self.device_id().to_string(),
+            openable: latest.openable,
         };
         let id = self
             .create_item(space, documents::KIND, |doc, by, now| {

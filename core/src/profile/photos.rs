@@ -114,6 +114,8 @@ impl Profile {
         else {
             return Ok(None);
         };
+        // The photo's file is named by its hash: never a path out of `photos/`.
+        file.check()?;
         let dir = self.dir.join("photos");
         tokio::fs::create_dir_all(&dir)
             .await

@@ -25,6 +25,8 @@ const SENTENCES: Record<ErrorCode, string> = {
     'Ce fichier ne peut pas être lu : vérifiez qu’il existe encore et que vous avez le droit de l’ouvrir. Rien n’a été ajouté.',
   file_unwritable:
     'Le fichier ne peut pas être enregistré à cet endroit : dossier absent, disque plein ou nom refusé par le système. Choisissez un autre emplacement.',
+  cannot_open:
+    'Par sécurité, Bastide n’ouvre que les documents, textes et images. Enregistrez une copie de ce fichier et ouvrez-la vous-même si vous lui faites confiance.',
   disk_full:
     'Le disque de cet ordinateur est plein : rien n’a été enregistré. Libérez de la place (corbeille, téléchargements) puis recommencez.',
   malformed_import:

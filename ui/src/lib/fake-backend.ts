@@ -454,6 +454,8 @@ export class FakeBackend {
       file: { size, hash: this.hexId(), key: this.hexId(), chunks: [this.hexId()] },
       addedAt,
       addedBy: device,
+      // As the backend decides (core::documents::opens_with_system), for a few types.
+      openable: /\.(pdf|odt|ods|docx|xlsx|csv|txt|png|jpe?g)$/i.test(name),
     });
     kept.updatedAt = addedAt;
     this.recordChange(kept.id, device, addedAt);
@@ -1055,8 +1057,10 @@ export class FakeBackend {
         const index = args.version === null || args.version === undefined ? doc.versions.length - 1 : Number(args.version);
         const version = doc.versions[index];
         if (!version) throw { code: 'not_found', message: `no version ${String(args.version)}` };
-        if (cmd === 'open_document') this.opened.push(version.name);
-        else {
+        if (cmd === 'open_document') {
+          if (!version.openable) throw { code: 'cannot_open', message: `${version.name} is not a type the app opens` };
+          this.opened.push(version.name);
+        } else {
           const out = String(args.out ?? '');
           if (out === '' || out.startsWith('/nonexistent/')) throw { code: 'file_unwritable', message: `cannot write ${out}` };
           this.saved.push({ out, name: version.name });

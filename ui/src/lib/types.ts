@@ -255,6 +255,7 @@ export const ERROR_CODES = [
   'last_admin',
   'file_unreadable',
   'file_unwritable',
+  'cannot_open',
   'disk_full',
   'malformed_import',
   'booking_conflict',
@@ -297,6 +298,8 @@ export interface DocVersion {
   addedAt: string;
   /** The device that added it (hex). */
   addedBy: string;
+  /** Whether the app opens it with the system's application (a document, text or image type); otherwise it can only be saved. */
+  openable: boolean;
 }
 
 /** A validator's approval or refusal; `valid` is false when it no longer counts. */

@@ -244,6 +244,16 @@ describe('DocumentsPanel', () => {
     expect(within(dialog).getByTestId('doc-open')).toBeTruthy();
   });
 
+  it('offers only to save a file of a type the app does not open', async () => {
+    const doc = backend.addDocumentTo(space.id, 'facture.pdf.desktop');
+    render(DocumentsPanel, { space });
+    const dialog = await openDoc(doc.id);
+    expect(within(dialog).queryByTestId('doc-open')).toBeNull();
+    expect(within(dialog).getByTestId('doc-save-only').textContent).toContain('ne s’ouvre pas depuis Bastide');
+    expect(within(within(dialog).getByTestId('doc-version-row')).queryByText('Ouvrir')).toBeNull();
+    expect(within(dialog).getByTestId('doc-save')).toBeTruthy();
+  });
+
   it('opens and saves a copy through the system', async () => {
     const doc = backend.addDocumentTo(space.id, 'Compte rendu.pdf');
     backend.picked = '/home/camille/Bureau/Compte rendu.pdf';
