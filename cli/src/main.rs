@@ -624,6 +624,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     result
 }
 
+/// Every change set aside in the profile's spaces.
+async fn all_set_aside(profile: &Profile) -> anyhow::Result<Vec<bastide_core::SetAsideEntry>> {
+    let mut all = Vec::new();
+    for space in profile.spaces().await? {
+        all.extend(profile.set_aside(space.id.parse()?).await?);
+    }
+    Ok(all)
+}
+
 async fn command(profile: &Profile, space: Option<&str>, command: Command) -> anyhow::Result<()> {
     match command {
         Command::Space(SpaceCommand::Create {
@@ -764,7 +773,19 @@ async fn command(profile: &Profile, space: Option<&str>, command: Command) -> an
             }
         }
         Command::Sync => {
-            let report = profile.sync_once().await?;
+            let before: std::collections::HashSet<(String, u64)> = all_set_aside(profile)
+                .await?
+                .into_iter()
+                .map(|e| (e.space, e.seq))
+                .collect();
+            let synced = profile.sync_once().await;
+            // Said even when a space failed: what was set aside stays so.
+            for entry in all_set_aside(profile).await? {
+                if !before.contains(&(entry.space.clone(), entry.seq)) {
+                    println!("{}", entry.sentence());
+                }
+            }
+            let report = synced?;
             eprintln!(
                 "synced: {} pushed, {} received, {} refused by the relay",
                 report.pushed, report.received, report.refused

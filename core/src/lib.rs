@@ -37,6 +37,7 @@ pub mod extract;
 mod fields;
 pub mod files;
 pub mod forum;
+pub mod guard;
 pub mod import;
 pub mod invite;
 mod items;
@@ -66,7 +67,7 @@ pub use planning::{Roster, RosterSlot, RotaWeek, Swap, Team, TeamInput};
 pub use polls::{OptionResult, Poll, PollInput, PollResults};
 pub use profile::{
     BookingDecision, CardImport, CardImportPreview, Changed, ChangedItem, HistoryEntry, Notification,
-    OpOutcome, Photo, Profile, SpaceInfo, SyncReport,
+    OpOutcome, Photo, Profile, SetAsideEntry, SetAsideNote, SpaceInfo, SyncReport, set_aside_sentence,
 };
 pub use search::Hit;
 pub use store::DB_FILE;

@@ -34,12 +34,14 @@ mod notifications;
 mod photos;
 mod planning;
 mod polls;
+mod quarantine;
 
 pub use bookings::BookingDecision;
 pub use cards::{CardImport, CardImportPreview};
 pub use membership::OpOutcome;
 pub use notifications::Notification;
 pub use photos::Photo;
+pub use quarantine::{SetAsideEntry, set_aside_sentence};
 
 /// `outbox.kind` of a sealed entry.
 pub(crate) const OUTBOX_ENTRY: i64 = 0;
@@ -85,7 +87,22 @@ pub struct Changed {
     pub remote: bool,
     /// What changed.
     pub items: Vec<ChangedItem>,
+    /// Changes from other members set aside instead of applied (see
+    /// [`Profile::set_aside`]): the app says so.
+    pub set_aside: Vec<SetAsideNote>,
 }
+
+/// A change from another member that was set aside, as announced.
+#[derive(Clone, Debug)]
+pub struct SetAsideNote {
+    /// The item it was for.
+    pub item: ItemId,
+    /// Its author's name, as the membership log gives it.
+    pub by: String,
+}
+
+/// One body set aside while applying a batch: sequence, item, author, why, bytes.
+type SetAside = (u64, ItemId, DeviceId, String, Vec<u8>);
 
 /// One changed item.
 #[derive(Clone, Debug)]
@@ -672,6 +689,7 @@ impl Profile {
             space,
             remote: false,
             items: changed,
+            set_aside: Vec::new(),
         });
         Ok(())
     }
@@ -905,6 +923,8 @@ impl Profile {
         let mut ops_arrived = false;
         // Polls that received ballots (announced without a voter).
         let mut ballots_for: Vec<ItemId> = Vec::new();
+        // Entries signed by a writer but sealed wrong: set aside with the rest below.
+        let mut unopened: Vec<SetAside> = Vec::new();
         let me = self.device_id();
         for log_entry in entries {
             let seq = log_entry.seq;
@@ -991,7 +1011,10 @@ impl Profile {
             };
             match entry.open(key) {
                 Ok(body) => opened.push((seq, author, entry.header.item, body)),
-                Err(error) => tracing::warn!(seq, %error, "entry that does not open skipped"),
+                Err(error) => {
+                    tracing::warn!(seq, %error, "entry that does not open set aside");
+                    unopened.push((seq, entry.header.item, author, error.to_string(), bytes.clone()));
+                }
             }
         }
         if let Some(known) = ops.take() {
@@ -1001,7 +1024,14 @@ impl Profile {
             opened.extend(unlock_entries(&mut tx, space, &members).await?);
         }
         let mut docs: BTreeMap<ItemId, Incoming> = BTreeMap::new();
+        let mut set_aside = unopened;
         for (seq, author, item, body) in opened {
+            // Before Automerge sees it: what it would inflate or expand without bound.
+            if let Err(refused) = crate::guard::check_changes(&body) {
+                tracing::warn!(seq, %item, %author, %refused, "change set aside");
+                set_aside.push((seq, item, author, refused.to_string(), body));
+                continue;
+            }
             let incoming = match docs.entry(item) {
                 std::collections::btree_map::Entry::Occupied(slot) => slot.into_mut(),
                 std::collections::btree_map::Entry::Vacant(slot) => {
@@ -1031,10 +1061,16 @@ impl Profile {
         }
         let mut touched = Vec::with_capacity(docs.len());
         for (id, mut incoming) in docs {
-            for (seq, author, at) in incoming.apply() {
+            let (done, failed) = incoming.apply();
+            for (seq, author, at) in done {
                 applied += 1;
                 record_history(&mut tx, id, &author, Some(seq), &at).await?;
             }
+            set_aside.extend(
+                failed
+                    .into_iter()
+                    .map(|(seq, author, why, body)| (seq, id, author, why, body)),
+            );
             incoming.keep_pending(&mut tx, id).await?;
             let item = &mut incoming.item;
             item.kind = modules::kind_of(&item.doc).unwrap_or_else(|| "unknown".into());
@@ -1058,6 +1094,20 @@ impl Profile {
             }
             touched.push((id, incoming.item));
         }
+        for (seq, item, author, reason, body) in &set_aside {
+            sqlx::query(
+                "INSERT OR IGNORE INTO quarantine (space, seq, item, author, reason, body, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(space.0.as_slice())
+            .bind(i64::try_from(*seq).unwrap_or(i64::MAX))
+            .bind(item.0.as_slice())
+            .bind(author.0.as_slice())
+            .bind(reason)
+            .bind(body.as_slice())
+            .bind(now_text())
+            .execute(&mut *tx)
+            .await?;
+        }
         sqlx::query("UPDATE spaces SET cursor = ? WHERE id = ? AND cursor < ?")
             .bind(i64::try_from(last).unwrap_or(i64::MAX))
             .bind(space.0.as_slice())
@@ -1071,6 +1121,13 @@ impl Profile {
             .bind(i64::try_from(last).unwrap_or(i64::MAX))
             .execute(&mut *tx)
             .await?;
+        let set_aside: Vec<SetAsideNote> = set_aside
+            .into_iter()
+            .map(|(_, item, author, _, _)| SetAsideNote {
+                item,
+                by: members.state.name_of(&author).unwrap_or_default().to_owned(),
+            })
+            .collect();
         tx.commit().await?;
         for (id, item) in touched {
             self.items.keep(id, item);
@@ -1078,11 +1135,12 @@ impl Profile {
         if ops_arrived {
             self.keep_members(space, members);
         }
-        if !changed.is_empty() {
+        if !changed.is_empty() || !set_aside.is_empty() {
             let _ = self.changes.send(Changed {
                 space,
                 remote: true,
                 items: changed,
+                set_aside,
             });
         }
         Ok(applied)
@@ -1257,6 +1315,9 @@ struct Incoming {
     arrived: Vec<(u64, DeviceId, Vec<u8>)>,
 }
 
+/// A body Automerge refused: sequence, author, why, bytes.
+type Refused = (u64, DeviceId, String, Vec<u8>);
+
 impl Incoming {
     /// The item's document with its pending changes fed in; `None` when the item
     /// belongs to another space (an entry trying to reach across spaces).
@@ -1307,8 +1368,10 @@ impl Incoming {
     /// unreadable chunk in one call (a "partial load"), so concatenating them would let
     /// one bad entry hide the good ones after it. Returns, for each body fed, its
     /// sequence number, author, and the change time the document then records.
-    fn apply(&mut self) -> Vec<(u64, DeviceId, String)> {
+    /// Those Automerge refuses come back apart, with why, to be set aside.
+    fn apply(&mut self) -> (Vec<(u64, DeviceId, String)>, Vec<Refused>) {
         let mut applied = Vec::new();
+        let mut failed = Vec::new();
         for (seq, author, body) in std::mem::take(&mut self.arrived) {
             match self.item.doc.load_incremental(&body) {
                 Ok(_) => {
@@ -1316,10 +1379,13 @@ impl Incoming {
                     applied.push((seq, author, at));
                     self.bodies.push(body);
                 }
-                Err(error) => tracing::warn!(seq, %error, "entry with unreadable changes skipped"),
+                Err(error) => {
+                    tracing::warn!(seq, %error, "entry with unreadable changes set aside");
+                    failed.push((seq, author, error.to_string(), body));
+                }
             }
         }
-        applied
+        (applied, failed)
     }
 
     /// Keeps every body for next time while the document still misses dependencies

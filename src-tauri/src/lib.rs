@@ -232,6 +232,9 @@ async fn forward_status(app: AppHandle, mut status: watch::Receiver<SyncStatus>)
     }
 }
 
+/// The module a set-aside change is announced under.
+const SET_ASIDE: &str = "Synchronisation";
+
 async fn forward_changes(app: AppHandle, profile: Arc<Profile>) {
     let me = profile.device_id();
     let mut changes = profile.subscribe();
@@ -248,6 +251,24 @@ async fn forward_changes(app: AppHandle, profile: Arc<Profile>) {
         };
         if let Err(error) = app.emit(EVENT, event) {
             tracing::warn!(%error, "cannot send a change to the window");
+        }
+        for note in &changed.set_aside {
+            // Said in the list and on the desktop: a member's change is not shown.
+            let body = bastide_core::set_aside_sentence(&note.by);
+            let muted = profile
+                .record_notification(changed.space, note.item, SET_ASIDE, &body)
+                .await
+                .unwrap_or_else(|error| {
+                    tracing::warn!(%error, "cannot keep a notification in the list");
+                    false
+                });
+            if !muted {
+                notify(SET_ASIDE, body);
+            }
+            let unread = profile.unread_notifications().await.unwrap_or(0);
+            if let Err(error) = app.emit(EVENT, BackendEvent::NotificationsChanged { unread }) {
+                tracing::warn!(%error, "cannot tell the window of a notification");
+            }
         }
         if changed.remote {
             for item in changed.items.into_iter().filter(|i| i.author != me) {
