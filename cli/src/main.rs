@@ -786,6 +786,9 @@ async fn command(profile: &Profile, space: Option<&str>, command: Command) -> an
                 }
             }
             let report = synced?;
+            if report.relay_lost > 0 {
+                println!("{}", bastide_core::RELAY_LOST_SENTENCE);
+            }
             eprintln!(
                 "synced: {} pushed, {} received, {} refused by the relay",
                 report.pushed, report.received, report.refused

@@ -67,7 +67,8 @@ pub use planning::{Roster, RosterSlot, RotaWeek, Swap, Team, TeamInput};
 pub use polls::{OptionResult, Poll, PollInput, PollResults};
 pub use profile::{
     BookingDecision, CardImport, CardImportPreview, Changed, ChangedItem, HistoryEntry, Notification,
-    OpOutcome, Photo, Profile, SetAsideEntry, SetAsideNote, SpaceInfo, SyncReport, set_aside_sentence,
+    OpOutcome, Photo, Profile, RELAY_LOST_SENTENCE, SetAsideEntry, SetAsideNote, SpaceInfo, SyncReport,
+    set_aside_sentence,
 };
 pub use search::Hit;
 pub use store::DB_FILE;

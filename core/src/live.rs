@@ -190,8 +190,18 @@ async fn relay_loop(board: Arc<Board>, relay: String, spaces: Vec<SpaceId>) {
 async fn relay_session(board: &Arc<Board>, relay: &str, spaces: &[SpaceId]) -> Result<(), Error> {
     let profile = &board.profile;
     let addr: RelayAddr = relay.parse()?;
-    let connection = RelayConnection::connect(&addr, &profile.device).await?;
+    let connection = Arc::new(RelayConnection::connect(&addr, &profile.device).await?);
     let mut outbox_changed = profile.outbox_changed();
+    // A relay restored from an older backup: go back and send again first. Every
+    // space at once, so a slow line pays one round trip, not one per space.
+    let mut checks = JoinSet::new();
+    for space in spaces {
+        let (profile, connection, space) = (profile.clone(), connection.clone(), *space);
+        checks.spawn(async move { profile.check_relay_log(&connection, space).await });
+    }
+    while let Some(checked) = checks.join_next().await {
+        checked.map_err(|join| Error::InvalidInput(format!("relay log check failed: {join}")))??;
+    }
     let mut readers = JoinSet::new();
     for space in spaces {
         let subscription = connection

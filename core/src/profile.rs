@@ -35,6 +35,7 @@ mod photos;
 mod planning;
 mod polls;
 mod quarantine;
+mod rollback;
 
 pub use bookings::BookingDecision;
 pub use cards::{CardImport, CardImportPreview};
@@ -42,6 +43,7 @@ pub use membership::OpOutcome;
 pub use notifications::Notification;
 pub use photos::Photo;
 pub use quarantine::{SetAsideEntry, set_aside_sentence};
+pub use rollback::RELAY_LOST_SENTENCE;
 
 /// `outbox.kind` of a sealed entry.
 pub(crate) const OUTBOX_ENTRY: i64 = 0;
@@ -90,6 +92,9 @@ pub struct Changed {
     /// Changes from other members set aside instead of applied (see
     /// [`Profile::set_aside`]): the app says so.
     pub set_aside: Vec<SetAsideNote>,
+    /// The relay had lost records of the space, which this profile is sending again
+    /// ([`RELAY_LOST_SENTENCE`]).
+    pub relay_lost: bool,
 }
 
 /// A change from another member that was set aside, as announced.
@@ -130,6 +135,8 @@ pub struct SyncReport {
     pub refused: usize,
     /// Entries received and applied.
     pub received: usize,
+    /// Spaces whose relay had lost records, sent again ([`RELAY_LOST_SENTENCE`]).
+    pub relay_lost: usize,
 }
 
 /// What became of a pushed batch.
@@ -690,6 +697,7 @@ impl Profile {
             remote: false,
             items: changed,
             set_aside: Vec::new(),
+            relay_lost: false,
         });
         Ok(())
     }
@@ -931,6 +939,17 @@ impl Profile {
             if seq <= row.cursor {
                 continue;
             }
+            let item = match &log_entry.record {
+                Record::Entry(bytes) => Entry::from_bytes(bytes).ok().map(|e| e.header.item),
+                _ => None,
+            };
+            sqlx::query("INSERT OR REPLACE INTO log_ids (space, seq, id, item) VALUES (?, ?, ?, ?)")
+                .bind(space.0.as_slice())
+                .bind(i64::try_from(seq).unwrap_or(i64::MAX))
+                .bind(log_entry.record.id().0.as_slice())
+                .bind(item.map(|i| i.0.to_vec()))
+                .execute(&mut *tx)
+                .await?;
             let bytes = match &log_entry.record {
                 Record::Op(bytes) => {
                     match Op::from_bytes(bytes) {
@@ -1141,6 +1160,7 @@ impl Profile {
                 remote: true,
                 items: changed,
                 set_aside,
+                relay_lost: false,
             });
         }
         Ok(applied)
@@ -1202,6 +1222,16 @@ impl Profile {
         space: SpaceId,
         report: &mut SyncReport,
     ) -> Result<(), Error> {
+        let check = self
+            .check_relay_log(connection, space)
+            .await
+            .map_err(|e| match e {
+                Error::Sync(s) => not_member(space, s),
+                other => other,
+            })?;
+        if check != rollback::LogCheck::Same {
+            report.relay_lost += 1;
+        }
         let pushed = self.push_space(connection, space).await?;
         report.pushed += pushed.stored;
         report.refused += pushed.refused.len();

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bastide_proto::io::{FrameIoError, read_frame, write_frame};
 use bastide_proto::wire::{self, ClientMsg, ErrorCode, PushResult, Record, RelayMsg};
-use bastide_proto::{ALPN, DeviceKey, FrameReader, MAX_FRAME_LEN, RelayAddr, SpaceId};
+use bastide_proto::{ALPN, DeviceKey, EntryId, FrameReader, MAX_FRAME_LEN, RelayAddr, SpaceId};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
@@ -210,6 +210,20 @@ impl RelayConnection {
             })
             .await?;
         expect_ok(reply)
+    }
+
+    /// The ids of `space`'s records at `seqs` (at most [`wire::MAX_RECORD_IDS`]).
+    pub async fn record_ids(
+        &self,
+        space: SpaceId,
+        seqs: Vec<u64>,
+    ) -> Result<Vec<Option<EntryId>>, SyncError> {
+        let count = seqs.len();
+        let (_, reply) = self.request(&ClientMsg::RecordIds { space, seqs }).await?;
+        match reply {
+            Some(RelayMsg::RecordIds { ids }) if ids.len() == count => Ok(ids),
+            other => Err(unexpected(other)),
+        }
     }
 
     /// Pushes records; one verdict per record.

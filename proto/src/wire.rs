@@ -117,7 +117,19 @@ pub enum ClientMsg {
         /// The token, as `bastide-relay token create` printed it.
         token: String,
     },
+    /// The ids of the records of `space` at these sequence numbers
+    /// ([`RelayMsg::RecordIds`]): a client compares them with what it applied, to
+    /// notice a relay restored from an older backup. At most [`MAX_RECORD_IDS`].
+    RecordIds {
+        /// The space.
+        space: SpaceId,
+        /// Sequence numbers.
+        seqs: Vec<u64>,
+    },
 }
+
+/// Most sequence numbers one [`ClientMsg::RecordIds`] may ask about.
+pub const MAX_RECORD_IDS: usize = 256;
 
 /// Largest record (entry or op) a relay stores. Whatever it stores it must be able to
 /// serve: a record travels back in a [`RelayMsg::Entries`] frame with its sequence
@@ -267,6 +279,11 @@ pub enum RelayMsg {
         code: ErrorCode,
         /// A technical explanation, in English.
         message: String,
+    },
+    /// The ids asked for, in the order asked; `None` where the log has no such record.
+    RecordIds {
+        /// One per sequence number asked.
+        ids: Vec<Option<EntryId>>,
     },
 }
 

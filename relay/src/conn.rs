@@ -280,6 +280,18 @@ async fn handle_request(
             write_msg(send, &RelayMsg::Ok, limits).await?;
             Ok(())
         }
+        ClientMsg::RecordIds { space, seqs } => {
+            check_member(session, &space).await?;
+            if seqs.len() > wire::MAX_RECORD_IDS {
+                return Err(RequestError::Refused(
+                    ErrorCode::BadRequest,
+                    format!("at most {} sequence numbers at once", wire::MAX_RECORD_IDS),
+                ));
+            }
+            let ids = session.shared.store.record_ids(&space, &seqs).await?;
+            write_msg(send, &RelayMsg::RecordIds { ids }, limits).await?;
+            Ok(())
+        }
         ClientMsg::Push { records } => {
             let results = push(session, records).await?;
             write_msg(send, &RelayMsg::PushAck { results }, limits).await?;

@@ -275,6 +275,29 @@ impl Store {
             .collect())
     }
 
+    /// The ids of `space`'s records at `seqs`, in order; `None` where there is none.
+    pub(crate) async fn record_ids(
+        &self,
+        space: &SpaceId,
+        seqs: &[u64],
+    ) -> Result<Vec<Option<bastide_proto::EntryId>>, StoreError> {
+        let mut ids = Vec::with_capacity(seqs.len());
+        let mut conn = self.pool.acquire().await?;
+        for seq in seqs {
+            let row: Option<(Vec<u8>,)> =
+                sqlx::query_as("SELECT id FROM entries WHERE space = ? AND seq = ?")
+                    .bind(space.0.as_slice())
+                    .bind(i64::try_from(*seq).unwrap_or(i64::MAX))
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            ids.push(
+                row.and_then(|(id,)| <[u8; 32]>::try_from(id).ok())
+                    .map(bastide_proto::EntryId),
+            );
+        }
+        Ok(ids)
+    }
+
     /// Appends checked entries, durably, and returns one verdict per entry.
     pub(crate) async fn append(&self, entries: Vec<Append>) -> Result<Vec<PushResult>, StoreError> {
         if entries.is_empty() {

@@ -232,8 +232,8 @@ async fn forward_status(app: AppHandle, mut status: watch::Receiver<SyncStatus>)
     }
 }
 
-/// The module a set-aside change is announced under.
-const SET_ASIDE: &str = "Synchronisation";
+/// The module notices about sync itself are announced under.
+const SYNC_MODULE: &str = "Synchronisation";
 
 async fn forward_changes(app: AppHandle, profile: Arc<Profile>) {
     let me = profile.device_id();
@@ -252,18 +252,29 @@ async fn forward_changes(app: AppHandle, profile: Arc<Profile>) {
         if let Err(error) = app.emit(EVENT, event) {
             tracing::warn!(%error, "cannot send a change to the window");
         }
-        for note in &changed.set_aside {
-            // Said in the list and on the desktop: a member's change is not shown.
-            let body = bastide_core::set_aside_sentence(&note.by);
+        // Said in the list and on the desktop: a member's change that is not shown, a
+        // relay that lost changes (sent again).
+        let mut notices: Vec<(bastide_core::ItemId, String)> = changed
+            .set_aside
+            .iter()
+            .map(|note| (note.item, bastide_core::set_aside_sentence(&note.by)))
+            .collect();
+        if changed.relay_lost {
+            notices.push((
+                bastide_core::ItemId([0; 16]),
+                bastide_core::RELAY_LOST_SENTENCE.to_owned(),
+            ));
+        }
+        for (item, body) in notices {
             let muted = profile
-                .record_notification(changed.space, note.item, SET_ASIDE, &body)
+                .record_notification(changed.space, item, SYNC_MODULE, &body)
                 .await
                 .unwrap_or_else(|error| {
                     tracing::warn!(%error, "cannot keep a notification in the list");
                     false
                 });
             if !muted {
-                notify(SET_ASIDE, body);
+                notify(SYNC_MODULE, body);
             }
             let unread = profile.unread_notifications().await.unwrap_or(0);
             if let Err(error) = app.emit(EVENT, BackendEvent::NotificationsChanged { unread }) {

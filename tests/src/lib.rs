@@ -82,6 +82,32 @@ impl TestRelay {
         Ok(())
     }
 
+    /// Stops the relay, copies its data folder whole (what an operator's nightly backup
+    /// holds), and starts it again.
+    pub async fn back_up(&mut self) -> anyhow::Result<TempDir> {
+        self.stop().await;
+        let backup = tempfile::tempdir()?;
+        copy_dir(self.data.path(), backup.path())?;
+        self.restart().await?;
+        Ok(backup)
+    }
+
+    /// Stops the relay, puts `backup` in place of its data folder, and starts it again:
+    /// a relay restored from an older backup.
+    pub async fn restore(&mut self, backup: &Path) -> anyhow::Result<()> {
+        self.stop().await;
+        for entry in std::fs::read_dir(self.data.path())? {
+            let path = entry?.path();
+            if path.is_dir() {
+                std::fs::remove_dir_all(&path)?;
+            } else {
+                std::fs::remove_file(&path)?;
+            }
+        }
+        copy_dir(backup, self.data.path())?;
+        self.restart().await
+    }
+
     /// Every byte of the relay's database files (main file and write-ahead log).
     pub fn database_bytes(&self) -> anyhow::Result<Vec<u8>> {
         let mut bytes = Vec::new();
@@ -93,6 +119,20 @@ impl TestRelay {
         }
         Ok(bytes)
     }
+}
+
+fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
 }
 
 /// A client: a profile in its own folder, optionally syncing continuously.
