@@ -55,6 +55,21 @@ pub fn check_changes(body: &[u8]) -> Result<(), Unsafe> {
     Ok(())
 }
 
+/// The chunks of a body that passed [`check_changes`], each whole (header included),
+/// as `automerge::Change::from_bytes` takes them.
+pub(crate) fn chunks(body: &[u8]) -> Result<Vec<&[u8]>, Unsafe> {
+    let mut rest = Reader(body);
+    let mut out = Vec::new();
+    while !rest.0.is_empty() {
+        let start = rest.0;
+        rest.take(9)?;
+        let len = rest.len()?;
+        rest.take(len)?;
+        out.push(&start[..start.len() - rest.0.len()]);
+    }
+    Ok(out)
+}
+
 /// One change chunk's contents (after its header).
 fn check_change(mut r: Reader<'_>) -> Result<(), Unsafe> {
     let deps = r.len()?;

@@ -47,6 +47,7 @@ mod modules;
 pub mod planning;
 pub mod polls;
 mod profile;
+mod rules;
 pub mod search;
 mod store;
 pub mod sync;

@@ -78,6 +78,8 @@ pub struct HistoryEntry {
     pub at: String,
     /// This profile's own change.
     pub mine: bool,
+    /// Why every computer refused this change (it broke the item's rule), if it did.
+    pub refused: Option<String>,
 }
 
 /// Items changed, locally or by others.
@@ -104,6 +106,8 @@ pub struct SetAsideNote {
     pub item: ItemId,
     /// Its author's name, as the membership log gives it.
     pub by: String,
+    /// Refused because it breaks its item's rule (not unreadable).
+    pub rule: bool,
 }
 
 /// One body set aside while applying a batch: sequence, item, author, why, bytes.
@@ -410,8 +414,8 @@ impl Profile {
         if known.is_none() {
             return Err(Error::ItemNotFound(id.to_string()));
         }
-        let rows: Vec<(Vec<u8>, String)> =
-            sqlx::query_as("SELECT author, at FROM item_history WHERE item = ? ORDER BY ord DESC")
+        let rows: Vec<(Vec<u8>, String, Option<String>)> =
+            sqlx::query_as("SELECT author, at, refused FROM item_history WHERE item = ? ORDER BY ord DESC")
                 .bind(id.0.as_slice())
                 .fetch_all(&self.pool)
                 .await?;
@@ -419,7 +423,7 @@ impl Profile {
         let me = self.device_id();
         Ok(rows
             .into_iter()
-            .filter_map(|(author, at)| {
+            .filter_map(|(author, at, refused)| {
                 let device = DeviceId(author.try_into().ok()?);
                 let author = members.state.name_of(&device).unwrap_or_default().to_owned();
                 Some(HistoryEntry {
@@ -427,6 +431,7 @@ impl Profile {
                     device: device.to_string(),
                     at,
                     mine: device == me,
+                    refused,
                 })
             })
             .collect())
@@ -1080,10 +1085,30 @@ impl Profile {
         }
         let mut touched = Vec::with_capacity(docs.len());
         for (id, mut incoming) in docs {
-            let (done, failed) = incoming.apply();
+            let mut facts = rule_facts(&mut tx, space, id, &incoming.item.doc).await?;
+            let (done, failed) = incoming.apply(|kind, before, seq, author, body| {
+                let verdict = crate::rules::judge(
+                    kind,
+                    before,
+                    body,
+                    (seq, author),
+                    &members.sequenced_before(seq),
+                    &facts,
+                );
+                // An item's first change makes its author.
+                if verdict.is_ok() && facts.item_author.is_none() {
+                    facts.item_author = Some(author);
+                }
+                verdict
+            });
             for (seq, author, at) in done {
                 applied += 1;
                 record_history(&mut tx, id, &author, Some(seq), &at).await?;
+            }
+            for (seq, author, why, _) in &failed {
+                if let Some(rule) = why.strip_prefix(RULE) {
+                    record_refused(&mut tx, id, author, *seq, &now_text(), rule).await?;
+                }
             }
             set_aside.extend(
                 failed
@@ -1142,9 +1167,10 @@ impl Profile {
             .await?;
         let set_aside: Vec<SetAsideNote> = set_aside
             .into_iter()
-            .map(|(_, item, author, _, _)| SetAsideNote {
+            .map(|(_, item, author, why, _)| SetAsideNote {
                 item,
                 by: members.state.name_of(&author).unwrap_or_default().to_owned(),
+                rule: why.starts_with(RULE),
             })
             .collect();
         tx.commit().await?;
@@ -1398,11 +1424,22 @@ impl Incoming {
     /// unreadable chunk in one call (a "partial load"), so concatenating them would let
     /// one bad entry hide the good ones after it. Returns, for each body fed, its
     /// sequence number, author, and the change time the document then records.
-    /// Those Automerge refuses come back apart, with why, to be set aside.
-    fn apply(&mut self) -> (Vec<(u64, DeviceId, String)>, Vec<Refused>) {
+    /// Those Automerge refuses, or `judge` (given the item's kind, its document
+    /// before, and the body's position, author and bytes), come back apart, with why,
+    /// to be set aside.
+    fn apply(
+        &mut self,
+        mut judge: impl FnMut(&str, &AutoCommit, u64, DeviceId, &[u8]) -> Result<(), String>,
+    ) -> (Vec<(u64, DeviceId, String)>, Vec<Refused>) {
         let mut applied = Vec::new();
         let mut failed = Vec::new();
         for (seq, author, body) in std::mem::take(&mut self.arrived) {
+            let kind = modules::kind_of(&self.item.doc).unwrap_or_default();
+            if let Err(rule) = judge(&kind, &self.item.doc, seq, author, &body) {
+                tracing::warn!(seq, %author, %rule, "change breaking an item's rule refused");
+                failed.push((seq, author, format!("{RULE}{rule}"), body));
+                continue;
+            }
             match self.item.doc.load_incremental(&body) {
                 Ok(_) => {
                     let at = modules::updated_at(&self.item.doc).unwrap_or_else(now_text);
@@ -1437,6 +1474,58 @@ impl Incoming {
         }
         Ok(())
     }
+}
+
+/// How a set-aside reason says a rule refused the change.
+const RULE: &str = "rule: ";
+
+/// What the per-item rules need to know of item `id` (see [`crate::rules::Facts`]).
+async fn rule_facts(
+    conn: &mut SqliteConnection,
+    space: SpaceId,
+    id: ItemId,
+    doc: &AutoCommit,
+) -> Result<crate::rules::Facts, Error> {
+    let device = |bytes: Vec<u8>| <[u8; 32]>::try_from(bytes).ok().map(DeviceId);
+    let item_author = device(modules::first_author(conn, id).await?);
+    let resource = crate::fields::get_str(doc, "resource").and_then(|r| r.parse::<ItemId>().ok());
+    let manager = match resource {
+        Some(resource) => device(modules::first_author(conn, resource).await?),
+        None => None,
+    };
+    let ballots: Vec<(i64,)> = sqlx::query_as("SELECT seq FROM ballots WHERE space = ? AND poll = ?")
+        .bind(space.0.as_slice())
+        .bind(id.0.as_slice())
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(crate::rules::Facts {
+        item_author,
+        manager,
+        ballots: ballots
+            .into_iter()
+            .filter_map(|(s,)| u64::try_from(s).ok())
+            .collect(),
+    })
+}
+
+/// A change refused by an item's rule, in its history.
+async fn record_refused(
+    conn: &mut SqliteConnection,
+    item: ItemId,
+    author: &DeviceId,
+    seq: u64,
+    at: &str,
+    rule: &str,
+) -> Result<(), Error> {
+    sqlx::query("INSERT INTO item_history (item, author, seq, at, refused) VALUES (?, ?, ?, ?, ?)")
+        .bind(item.0.as_slice())
+        .bind(author.0.as_slice())
+        .bind(i64::try_from(seq).ok())
+        .bind(at)
+        .bind(rule)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 async fn record_history(

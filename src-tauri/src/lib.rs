@@ -257,7 +257,7 @@ async fn forward_changes(app: AppHandle, profile: Arc<Profile>) {
         let mut notices: Vec<(bastide_core::ItemId, String)> = changed
             .set_aside
             .iter()
-            .map(|note| (note.item, bastide_core::set_aside_sentence(&note.by)))
+            .map(|note| (note.item, bastide_core::set_aside_sentence(&note.by, note.rule)))
             .collect();
         if changed.relay_lost {
             notices.push((

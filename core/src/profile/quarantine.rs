@@ -30,14 +30,19 @@ pub struct SetAsideEntry {
 impl SetAsideEntry {
     /// What the app and `bastide sync` say of it.
     pub fn sentence(&self) -> String {
-        set_aside_sentence(&self.by)
+        set_aside_sentence(&self.by, self.reason.starts_with(super::RULE))
     }
 }
 
-/// « un changement illisible de <auteur> a été mis de côté », for one author.
-pub fn set_aside_sentence(by: &str) -> String {
+/// What the app says of a change set aside by `by`: unreadable, or (`rule`) refused
+/// because it breaks its item's rule.
+pub fn set_aside_sentence(by: &str, rule: bool) -> String {
     let by = if by.is_empty() { "un membre" } else { by };
-    format!("Un changement illisible de {by} a été mis de côté.")
+    if rule {
+        format!("Une modification de {by} a été refusée : elle ne respecte pas les règles de l’élément.")
+    } else {
+        format!("Un changement illisible de {by} a été mis de côté.")
+    }
 }
 
 #[derive(sqlx::FromRow)]

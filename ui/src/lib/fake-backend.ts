@@ -710,6 +710,7 @@ export class FakeBackend {
       device: change.device,
       at: change.at,
       mine: change.device === this.info.deviceId,
+      refused: null,
     }));
   }
 

@@ -131,6 +131,8 @@ export interface HistoryEntry {
   at: string;
   /** A change signed by this device. */
   mine: boolean;
+  /** Set when every computer refused this change: it broke the item's rule (why, in English). */
+  refused: string | null;
 }
 
 /** Whom a directory card is about. */

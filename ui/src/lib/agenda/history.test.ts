@@ -7,6 +7,7 @@ const entry = (over: Partial<HistoryEntry>): HistoryEntry => ({
   device: '0123456789abcdef0123456789abcdef',
   at: '2026-12-01T13:05:00Z',
   mine: false,
+  refused: null,
   ...over,
 });
 
@@ -21,6 +22,17 @@ describe('history', () => {
       'Créé par Camille Martin (vous) le 01/12/2026 14:05',
     ]);
     expect(lines.map((l) => l.mine)).toEqual([false, true]);
+  });
+
+  it('shows a change every computer refused as refused, not as a modification', () => {
+    const lines = historyLines([
+      entry({ author: 'Mallory', at: '2026-12-02T08:30:00Z', refused: 'only its author or an admin closes a poll' }),
+      entry({ author: 'Camille Martin', at: '2026-12-01T13:05:00Z' }),
+    ]);
+    expect(lines[0].text).toBe(
+      'Modification de Mallory refusée le 02/12/2026 09:30 : elle ne respecte pas les règles de l’élément',
+    );
+    expect(lines[1].text).toBe('Créé par Camille Martin le 01/12/2026 14:05');
   });
 
   it('a single entry is the creation', () => {

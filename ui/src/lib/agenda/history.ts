@@ -29,10 +29,13 @@ export function authorLabel(entry: HistoryEntry): string {
  */
 export function historyLines(entries: HistoryEntry[]): HistoryLine[] {
   return entries.map((entry, index) => {
-    const verb = index === entries.length - 1 ? 'Créé' : 'Modifié';
     const when = new Date(entry.at);
     const at = Number.isNaN(when.getTime()) ? entry.at : formatDateTime(when);
     const who = authorLabel(entry);
+    if (entry.refused) {
+      return { who, text: `Modification de ${who} refusée le ${at} : elle ne respecte pas les règles de l’élément`, mine: entry.mine };
+    }
+    const verb = index === entries.length - 1 ? 'Créé' : 'Modifié';
     return { who, text: `${verb} par ${who} le ${at}`, mine: entry.mine };
   });
 }

@@ -1,0 +1,312 @@
+//! Per-item rules hold on every computer, not only in the author's client: a change
+//! made with a patched client (written straight into the item's Automerge document,
+//! sealed with the space key and pushed raw) is refused by every other member and
+//! shown refused in the item's history.
+
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ROOT};
+use bastide_core::polls::PollInput;
+use bastide_core::{AdInput, BookingInput, MemberInfo, ResourceInput, Role, SpaceId};
+use bastide_proto::wire::{PushResult, Record};
+use bastide_proto::{DeviceKey, Entry, EntryKind, ItemId, KeyId, SpaceKey};
+use bastide_tests::{Client, TestRelay, create_space, relay_membership};
+
+/// A member whose space key the test holds, to forge changes as them.
+struct Forger {
+    client: Client,
+    device: DeviceKey,
+    key: (KeyId, SpaceKey),
+}
+
+impl Forger {
+    /// `admin` invites a newcomer; the invitation's key opens the space key.
+    async fn join(
+        relay: &TestRelay,
+        admin: &Client,
+        space: SpaceId,
+        role: Role,
+        name: &str,
+    ) -> anyhow::Result<Self> {
+        let (code, _) = admin.profile.invite(space, role, 7).await?;
+        admin.profile.sync_once().await?;
+        let client = Client::new().await?;
+        client.profile.join(&code, MemberInfo::named(name)).await?;
+        let invitation = bastide_core::invite::Invitation::decode(&code, time::OffsetDateTime::now_utc())?;
+        let invitation = DeviceKey::from_secret(&invitation.secret);
+        let state = relay_membership(relay, space).await?;
+        let key_id = state.current_key().ok_or_else(|| anyhow::anyhow!("a key"))?;
+        let key = state
+            .shares_to(&invitation.device_id())
+            .find(|s| s.key == key_id)
+            .ok_or_else(|| anyhow::anyhow!("the share sealed to the invitation"))?
+            .open(space, &invitation)?;
+        let device = client.device_key()?;
+        Ok(Self {
+            client,
+            device,
+            key: (key_id, key),
+        })
+    }
+
+    /// Writes `edit` straight into item `id` as this member's computer holds it, and
+    /// pushes the change raw: what a patched client would do.
+    async fn forge(
+        &self,
+        relay: &TestRelay,
+        space: SpaceId,
+        id: ItemId,
+        edit: impl FnOnce(&mut AutoCommit) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        self.client.profile.sync_once().await?;
+        let mut doc = item_doc(&self.client, id).await?;
+        let heads = doc.get_heads();
+        edit(&mut doc)?;
+        let body = doc.save_after(&heads);
+        let entry = Entry::seal(
+            &self.device,
+            space,
+            id,
+            EntryKind::Change,
+            self.key.0,
+            &self.key.1,
+            &body,
+        )?;
+        let raw = self.client.raw(relay).await?;
+        let pushed = raw.push(vec![Record::Entry(entry.to_bytes())]).await?;
+        raw.close().await;
+        anyhow::ensure!(
+            matches!(pushed.as_slice(), [PushResult::Stored { .. }]),
+            "the relay took the forged change: it cannot read it {pushed:?}"
+        );
+        Ok(())
+    }
+}
+
+/// Item `id`'s document as `client`'s SQLite file holds it.
+async fn item_doc(client: &Client, id: ItemId) -> anyhow::Result<AutoCommit> {
+    let url = format!("sqlite://{}", client.dir().join(bastide_core::DB_FILE).display());
+    let pool = sqlx::SqlitePool::connect(&url).await?;
+    let (snapshot,): (Vec<u8>,) = sqlx::query_as("SELECT doc FROM items WHERE id = ?")
+        .bind(id.0.as_slice())
+        .fetch_one(&pool)
+        .await?;
+    let mut doc = AutoCommit::load(&snapshot)?;
+    let changes: Vec<(Vec<u8>,)> =
+        sqlx::query_as("SELECT bytes FROM item_changes WHERE item = ? ORDER BY ord")
+            .bind(id.0.as_slice())
+            .fetch_all(&pool)
+            .await?;
+    for (bytes,) in changes {
+        doc.load_incremental(&bytes)?;
+    }
+    pool.close().await;
+    Ok(doc)
+}
+
+async fn sync(clients: &[&Client]) -> anyhow::Result<()> {
+    for client in clients {
+        client.profile.sync_once().await?;
+    }
+    Ok(())
+}
+
+/// The last history line of item `id` for `client` says it was refused.
+async fn refused_in_history(client: &Client, space: SpaceId, id: ItemId, by: &str) -> anyhow::Result<()> {
+    let history = client.profile.history(space, id).await?;
+    let refused: Vec<_> = history.iter().filter(|h| h.refused.is_some()).collect();
+    anyhow::ensure!(
+        refused.len() == 1 && refused[0].author == by,
+        "expected one refused change by {by}: {history:?}"
+    );
+    let set_aside = client.profile.set_aside(space).await?;
+    anyhow::ensure!(
+        set_aside.iter().any(|e| e.item == id.to_string()
+            && e.sentence()
+                == format!(
+                    "Une modification de {by} a été refusée : elle ne respecte pas les règles de l’élément."
+                )),
+        "not announced: {set_aside:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poll_is_closed_only_by_its_author_and_its_options_never_change_after_a_vote() -> anyhow::Result<()>
+{
+    let relay = TestRelay::start().await?;
+    let (alice, space) = create_space(&relay, "Élus", "Alice").await?;
+    let mallory = Forger::join(&relay, &alice, space, Role::Editor, "Mallory").await?;
+    let alice_forger_key = alice.device_key()?;
+    let bob = bastide_tests::invite_and_join(&alice, space, Role::Reader, "Bob").await?;
+    let poll = alice
+        .profile
+        .create_poll(
+            space,
+            PollInput {
+                question: "Date du repas des aînés ?".into(),
+                mode: "single".into(),
+                options: vec!["Samedi".into(), "Dimanche".into()],
+                anonymous: false,
+                ..PollInput::default()
+            },
+        )
+        .await?;
+    let id: ItemId = poll.id.parse()?;
+    sync(&[&alice, &bob, &mallory.client]).await?;
+
+    // Mallory closes Alice's poll.
+    mallory
+        .forge(&relay, space, id, |doc| {
+            doc.put(ROOT, "closed_at", "2026-12-04T10:00:00Z")?;
+            Ok(())
+        })
+        .await?;
+    sync(&[&alice, &bob]).await?;
+    for client in [&alice, &bob] {
+        assert_eq!(client.profile.poll(space, id).await?.closed_at, "", "still open");
+        refused_in_history(client, space, id, "Mallory").await?;
+    }
+
+    // Bob votes; then Alice herself, with a patched client, relabels an option.
+    bob.profile.vote(space, id, vec![1], "").await?;
+    sync(&[&bob, &alice]).await?;
+    let alice_forger = Forger {
+        device: alice_forger_key,
+        key: mallory.key.clone(),
+        client: alice,
+    };
+    alice_forger
+        .forge(&relay, space, id, |doc| {
+            doc.put(ROOT, "options", r#"["Samedi","Lundi"]"#)?;
+            Ok(())
+        })
+        .await?;
+    sync(&[&bob]).await?;
+    assert_eq!(
+        bob.profile.poll(space, id).await?.fields.options,
+        vec!["Samedi", "Dimanche"],
+        "a vote for Dimanche stays a vote for Dimanche"
+    );
+    // The author may still close it.
+    alice_forger.client.profile.close_poll(space, id).await?;
+    sync(&[&alice_forger.client, &bob]).await?;
+    assert_ne!(bob.profile.poll(space, id).await?.closed_at, "");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notice_is_changed_only_by_its_author_and_a_booking_decided_only_by_the_manager()
+-> anyhow::Result<()> {
+    let relay = TestRelay::start().await?;
+    let (alice, space) = create_space(&relay, "Pays — agents", "Alice").await?;
+    let mallory = Forger::join(&relay, &alice, space, Role::Editor, "Mallory").await?;
+    let bob = Forger::join(&relay, &alice, space, Role::Editor, "Bob").await?;
+
+    let ad = bob
+        .client
+        .profile
+        .add_ad(
+            space,
+            AdInput {
+                category: "job".into(),
+                title: "Agent d’accueil (H/F)".into(),
+                ..AdInput::default()
+            },
+        )
+        .await?;
+    let ad_id: ItemId = ad.id.parse()?;
+    let room = alice
+        .profile
+        .add_resource(
+            space,
+            ResourceInput {
+                name: "Salle du conseil".into(),
+                capacity: 30,
+                confirm: true,
+                ..ResourceInput::default()
+            },
+        )
+        .await?;
+    sync(&[&alice, &bob.client]).await?;
+    let booking = bob
+        .client
+        .profile
+        .book(
+            space,
+            BookingInput {
+                resource: room.id.clone(),
+                title: "Réunion du club".into(),
+                start: "2026-12-10T18:00:00+01:00".into(),
+                end: "2026-12-10T20:00:00+01:00".into(),
+                repeat_until: String::new(),
+            },
+        )
+        .await?;
+    let booking_id: ItemId = booking.id.parse()?;
+    assert_eq!(booking.status, "pending");
+    sync(&[&bob.client, &alice, &mallory.client]).await?;
+
+    // Mallory rewrites Bob's notice and confirms Bob's booking in Alice's room.
+    mallory
+        .forge(&relay, space, ad_id, |doc| {
+            doc.put(ROOT, "title", "Annonce retirée")?;
+            Ok(())
+        })
+        .await?;
+    mallory
+        .forge(&relay, space, booking_id, |doc| {
+            doc.put(ROOT, "status", "confirmed")?;
+            Ok(())
+        })
+        .await?;
+    sync(&[&alice, &bob.client]).await?;
+    for client in [&alice, &bob.client] {
+        assert_eq!(
+            client.profile.ad(space, ad_id).await?.fields.title,
+            "Agent d’accueil (H/F)"
+        );
+        assert_eq!(client.profile.booking(space, booking_id).await?.status, "pending");
+        refused_in_history(client, space, ad_id, "Mallory").await?;
+    }
+
+    // Bob, the booking's author, may cancel it, even with his own hands on the bytes.
+    bob.forge(&relay, space, booking_id, |doc| {
+        doc.put(ROOT, "status", "cancelled")?;
+        Ok(())
+    })
+    .await?;
+    sync(&[&alice]).await?;
+    assert_eq!(
+        alice.profile.booking(space, booking_id).await?.status,
+        "cancelled"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decision_on_a_document_is_written_only_by_the_deciding_device() -> anyhow::Result<()> {
+    let relay = TestRelay::start().await?;
+    let (alice, space) = create_space(&relay, "Élus", "Alice").await?;
+    let mallory = Forger::join(&relay, &alice, space, Role::Editor, "Mallory").await?;
+    let files = tempfile::tempdir()?;
+    let path = files.path().join("Budget 2027.txt");
+    std::fs::write(&path, "Budget primitif 2027")?;
+    let doc = alice.profile.add_document(space, &path, "Finances").await?;
+    let id: ItemId = doc.id.parse()?;
+    let hash = doc.versions[0].file.hash.clone();
+    sync(&[&alice, &mallory.client]).await?;
+
+    // Mallory erases what a validator would decide, in Alice's name.
+    let alice_device = alice.profile.device_id().to_string();
+    mallory
+        .forge(&relay, space, id, |d| {
+            let decisions = d.put_object(ROOT, "decisions", automerge::ObjType::Map)?;
+            d.put(&decisions, format!("{hash}/{alice_device}").as_str(), "{}")?;
+            Ok(())
+        })
+        .await?;
+    sync(&[&alice]).await?;
+    assert!(alice.profile.document(space, id).await?.decisions.is_empty());
+    refused_in_history(&alice, space, id, "Mallory").await?;
+    Ok(())
+}
