@@ -382,6 +382,12 @@ pub struct PollResults {
 
 /// Counts the ballots of `poll`: per voter chain, its latest ballot cast in the open
 /// time. `keys` opens them; `membership` checks the voters of a named poll.
+///
+/// The relay cannot make a vote count twice: a record whose sealed bytes appeared
+/// earlier in the log (a ballot copied, or an old one replayed) is not a ballot, and
+/// in a named poll each member counts once (their latest), whatever chains the
+/// relay's `replaces` numbers draw. Re-targeting a ballot to another poll fails to
+/// open (the poll is bound to its sealing).
 pub(crate) fn count(
     space: SpaceId,
     poll: &Poll,
@@ -389,8 +395,39 @@ pub(crate) fn count(
     keys: &BTreeMap<KeyId, SpaceKey>,
     membership: &Membership,
 ) -> (Vec<BallotBody>, u32, u32) {
+    let mut seen_bytes = HashSet::new();
+    let originals: Vec<&StoredBallot> = stored.iter().filter(|b| seen_bytes.insert(&b.sealed)).collect();
+    let (counted, late, invalid) = count_chains(space, poll, &originals, keys, membership);
+    if poll.fields.anonymous {
+        return (counted, late, invalid);
+    }
+    // One per member: the latest cast.
+    let mut latest: HashMap<bastide_proto::MemberId, BallotBody> = HashMap::new();
+    for body in counted {
+        let Some(member) = body.voter.as_ref().map(|v| v.member) else {
+            continue;
+        };
+        match latest.get(&member) {
+            Some(kept) if kept.cast_at >= body.cast_at => {}
+            _ => {
+                latest.insert(member, body);
+            }
+        }
+    }
+    let mut counted: Vec<BallotBody> = latest.into_values().collect();
+    counted.sort_by(|a, b| a.cast_at.cmp(&b.cast_at));
+    (counted, late, invalid)
+}
+
+fn count_chains(
+    space: SpaceId,
+    poll: &Poll,
+    stored: &[&StoredBallot],
+    keys: &BTreeMap<KeyId, SpaceKey>,
+    membership: &Membership,
+) -> (Vec<BallotBody>, u32, u32) {
     let poll_id: ItemId = poll.id.parse().unwrap_or(ItemId([0; 16]));
-    let by_seq: HashMap<i64, &StoredBallot> = stored.iter().map(|b| (b.seq, b)).collect();
+    let by_seq: HashMap<i64, &StoredBallot> = stored.iter().map(|b| (b.seq, *b)).collect();
     let replaced: HashSet<i64> = stored.iter().map(|b| b.replaces).filter(|&r| r > 0).collect();
     let mut counted = Vec::new();
     let (mut late, mut invalid) = (0, 0);
@@ -406,7 +443,7 @@ pub(crate) fn count(
         let (member, _) = membership.member_of(&voter.device)?;
         (member == voter.member).then_some(body)
     };
-    for head in stored.iter().filter(|b| !replaced.contains(&b.seq)) {
+    for head in stored.iter().copied().filter(|b| !replaced.contains(&b.seq)) {
         // Walk back the chain to the latest ballot cast in time.
         let mut at = Some(head);
         let mut seen = HashSet::new();

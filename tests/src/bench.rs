@@ -12,6 +12,10 @@
 //! `bench cantine [SITES]` enters a school year of meal counts for SITES sites
 //! (default 20) and prints the time to export a year of them (CSV and XLSX).
 //!
+//! `bench flood [OPS]` pushes OPS membership ops (default 20000) into one space as
+//! fast as the relay takes them, and prints how long an ordinary sync of another
+//! space takes meanwhile, against the same sync alone.
+//!
 //! `bench start [ITEMS] [RUNS] [--app PATH]` opens the built desktop app RUNS times
 //! (default 5) on a profile of ITEMS items (default 20000) and prints the time from
 //! spawning it to the first paint of its first view with its data (see `start.rs`):
@@ -53,6 +57,11 @@ async fn main() -> anyhow::Result<()> {
             let sites = args.next().map(|a| a.parse()).transpose()?.unwrap_or(20);
             return cantine_year(sites).await;
         }
+        Some("flood") => {
+            args.next();
+            let ops = args.next().map(|a| a.parse()).transpose()?.unwrap_or(20_000);
+            return flood(ops).await;
+        }
         #[cfg(unix)]
         Some("start") => {
             args.next();
@@ -76,6 +85,129 @@ async fn pair(relay: &TestRelay) -> anyhow::Result<(Client, Client, SpaceId)> {
     let id = space.id.parse()?;
     let b = bastide_tests::invite_and_join(&a, id, bastide_core::Role::Editor, "B").await?;
     Ok((a, b, id))
+}
+
+/// One space takes `ops` invitations as fast as the relay judges them, while two
+/// members of another space write and sync: their sync time, alone and meanwhile.
+async fn flood(ops: usize) -> anyhow::Result<()> {
+    use bastide_proto::membership::{Op, OpBody, Role};
+    use bastide_proto::wire::Record;
+    use bastide_proto::{DeviceKey, keyshare::KeyShare};
+
+    // The flood is not held back by the per-device rate: what is measured is the
+    // relay's judging, not its rate limit.
+    let relay = TestRelay::start_with(bastide_relay::Limits {
+        entries_per_second: 1_000_000,
+        entries_burst: 1_000_000,
+        open_creation: true,
+        ..bastide_relay::Limits::default()
+    })
+    .await?;
+    let (c, d, quiet) = pair(&relay).await?;
+    let round = |n: usize| {
+        let (c, d) = (&c, &d);
+        async move {
+            c.profile
+                .add_event(quiet, event(&format!("Réunion {n}"), "2026-12-01T09:00:00+01:00"))
+                .await?;
+            c.profile.sync_once().await?;
+            let started = Instant::now();
+            d.profile.sync_once().await?;
+            anyhow::Ok(started.elapsed())
+        }
+    };
+    let mut alone = Vec::new();
+    for n in 0..30 {
+        alone.push(round(n).await?);
+    }
+
+    // The flooded space: its admin signs `ops` invitations, each after the last.
+    let a = Client::new().await?;
+    let flooded: SpaceId = a
+        .profile
+        .create_space("Inondé", relay.relay_addr())
+        .await?
+        .id
+        .parse()?;
+    let device = a.device_key()?;
+    let state = bastide_tests::relay_membership(&relay, flooded).await?;
+    let key_id = state.current_key().ok_or_else(|| anyhow::anyhow!("a key"))?;
+    let key = state
+        .shares_to(&device.device_id())
+        .find(|s| s.key == key_id)
+        .ok_or_else(|| anyhow::anyhow!("the admin's share"))?
+        .open(flooded, &device)?;
+    let mut parents = state.heads();
+    let mut records = Vec::with_capacity(ops);
+    let expires = time::OffsetDateTime::now_utc().unix_timestamp() + 7 * 86_400;
+    for _ in 0..ops {
+        let invitation = DeviceKey::generate();
+        let x25519 = invitation.x25519_public();
+        let share = KeyShare::seal(flooded, key_id, &key, invitation.device_id(), &x25519)?;
+        let op = Op::sign(
+            &device,
+            flooded,
+            parents,
+            OpBody::Invite {
+                invitation: invitation.device_id(),
+                x25519,
+                role: Role::Reader,
+                member: None,
+                expires,
+                shares: vec![share],
+            },
+        );
+        parents = vec![op.id()];
+        records.push(Record::Op(op.to_bytes()));
+    }
+    let raw = a.raw(&relay).await?;
+    let flood_started = Instant::now();
+    let pushing = tokio::spawn(async move {
+        let mut stored = 0;
+        for batch in records.chunks(500) {
+            stored += raw
+                .push(batch.to_vec())
+                .await?
+                .iter()
+                .filter(|r| matches!(r, bastide_proto::wire::PushResult::Stored { .. }))
+                .count();
+        }
+        raw.close().await;
+        anyhow::Ok((stored, flood_started.elapsed()))
+    });
+    let mut during = Vec::new();
+    let mut n = 100;
+    while !pushing.is_finished() {
+        during.push(round(n).await?);
+        n += 1;
+    }
+    let (stored, took) = pushing.await??;
+    let p = |v: &mut Vec<Duration>, q: f64| {
+        v.sort();
+        v[((v.len() as f64 - 1.0) * q).round() as usize]
+    };
+    println!(
+        "flood: {stored} of {ops} invitations judged and stored in {:.1} s ({:.0} ops/s)",
+        took.as_secs_f64(),
+        stored as f64 / took.as_secs_f64()
+    );
+    println!(
+        "another space's sync alone: p50 {:.1} ms, max {:.1} ms; during the flood ({} syncs): p50 {:.1} ms, max {:.1} ms",
+        ms(p(&mut alone, 0.5)),
+        ms(p(&mut alone, 1.0)),
+        during.len(),
+        if during.is_empty() {
+            0.0
+        } else {
+            ms(p(&mut during, 0.5))
+        },
+        if during.is_empty() {
+            0.0
+        } else {
+            ms(p(&mut during, 1.0))
+        },
+    );
+    Ok(())
 }
 
 /// Edits on A, one at a time; the time until B has applied and stored each.

@@ -179,3 +179,93 @@ async fn a_vote_cast_after_the_close_is_not_counted_and_one_cast_before_is() -> 
     assert!(refused.is_err(), "an outsider cannot vote");
     Ok(())
 }
+
+/// The relay cannot make a vote count twice: a ballot it copies (with other
+/// `replaces` numbers), replays, or re-targets to another poll, inserted straight into
+/// its SQLite file, counts once or not at all, in an anonymous and in a named poll.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ballots_the_relay_copies_or_retargets_do_not_count_twice() -> anyhow::Result<()> {
+    let mut relay = TestRelay::start().await?;
+    let (alice, space) = create_space(&relay, "Conseil", "Alice").await?;
+    let bob = invite_and_join(&alice, space, Role::Editor, "Bob").await?;
+    let mut polls = Vec::new();
+    for (question, anonymous) in [("Anonyme", true), ("Nominatif", false), ("Autre", false)] {
+        let created = alice
+            .profile
+            .create_poll(space, poll(question, "single", &["Oui", "Non"], anonymous))
+            .await?;
+        polls.push(created.id.parse::<bastide_core::ItemId>()?);
+    }
+    sync(&[&alice, &bob]).await?;
+    for poll in &polls[..2] {
+        bob.profile.vote(space, *poll, vec![0], "").await?;
+    }
+    sync(&[&bob]).await?;
+    // Bob changes his named vote: a chain of two ballots.
+    bob.profile.vote(space, polls[1], vec![1], "").await?;
+    sync(&[&bob]).await?;
+
+    // The operator edits the relay's database: every ballot copied twice, once with
+    // its `replaces` pointing nowhere (a head of its own) and once re-targeted to the
+    // third poll.
+    relay.stop().await;
+    let url = format!("sqlite://{}", relay.data_dir().join("relay.db").display());
+    let pool = sqlx::SqlitePool::connect(&url).await?;
+    let rows: Vec<(Vec<u8>, Vec<u8>)> =
+        sqlx::query_as("SELECT space, bytes FROM entries WHERE kind = 2 ORDER BY seq")
+            .fetch_all(&pool)
+            .await?;
+    assert_eq!(rows.len(), 3);
+    for (space_bytes, bytes) in rows {
+        let ballot = BallotRecord::from_bytes(&bytes)?;
+        let copies = [
+            BallotRecord {
+                replaces: 999_999,
+                ..ballot.clone()
+            },
+            BallotRecord {
+                poll: polls[2],
+                replaces: 999_999,
+                ..ballot.clone()
+            },
+        ];
+        for copy in copies {
+            let (max,): (i64,) = sqlx::query_as("SELECT MAX(seq) FROM entries WHERE space = ?")
+                .bind(&space_bytes)
+                .fetch_one(&pool)
+                .await?;
+            let record = Record::Ballot(copy.to_bytes());
+            sqlx::query(
+                "INSERT INTO entries (space, seq, id, author, bytes, kind) VALUES (?, ?, ?, ?, ?, 2)",
+            )
+            .bind(&space_bytes)
+            .bind(max + 1)
+            .bind(record.id().0.as_slice())
+            .bind(Vec::<u8>::new())
+            .bind(record.bytes())
+            .execute(&pool)
+            .await?;
+        }
+    }
+    pool.close().await;
+    relay.restart().await?;
+
+    alice.profile.close_poll(space, polls[0]).await?;
+    alice.profile.close_poll(space, polls[1]).await?;
+    alice.profile.close_poll(space, polls[2]).await?;
+    sync(&[&alice]).await?;
+    let anonymous = alice.profile.poll_results(space, polls[0]).await?;
+    assert_eq!(votes(&anonymous), vec![("Oui".into(), 1), ("Non".into(), 0)]);
+    let named = alice.profile.poll_results(space, polls[1]).await?;
+    assert_eq!(
+        votes(&named),
+        vec![("Oui".into(), 0), ("Non".into(), 1)],
+        "Bob's latest vote, once"
+    );
+    let other = alice.profile.poll_results(space, polls[2]).await?;
+    assert_eq!(
+        other.ballots, 0,
+        "ballots moved to another poll do not open there"
+    );
+    Ok(())
+}
