@@ -8,4 +8,4 @@ CREATE TABLE log_ids (
     id    BLOB NOT NULL,
     item  BLOB,
     PRIMARY KEY (space, seq)
-) STRICT;
+) STRICT, WITHOUT ROWID;

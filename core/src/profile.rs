@@ -936,6 +936,8 @@ impl Profile {
         let mut ops_arrived = false;
         // Polls that received ballots (announced without a voter).
         let mut ballots_for: Vec<ItemId> = Vec::new();
+        // Every record's id, kept below in a few statements.
+        let mut log_ids: Vec<(u64, EntryId, Option<ItemId>)> = Vec::with_capacity(entries.len());
         // Entries signed by a writer but sealed wrong: set aside with the rest below.
         let mut unopened: Vec<SetAside> = Vec::new();
         let me = self.device_id();
@@ -944,17 +946,16 @@ impl Profile {
             if seq <= row.cursor {
                 continue;
             }
-            let item = match &log_entry.record {
-                Record::Entry(bytes) => Entry::from_bytes(bytes).ok().map(|e| e.header.item),
+            // Decoded once, for the record of ids and below.
+            let decoded = match &log_entry.record {
+                Record::Entry(bytes) => Some(Entry::from_bytes(bytes)),
                 _ => None,
             };
-            sqlx::query("INSERT OR REPLACE INTO log_ids (space, seq, id, item) VALUES (?, ?, ?, ?)")
-                .bind(space.0.as_slice())
-                .bind(i64::try_from(seq).unwrap_or(i64::MAX))
-                .bind(log_entry.record.id().0.as_slice())
-                .bind(item.map(|i| i.0.to_vec()))
-                .execute(&mut *tx)
-                .await?;
+            let item = decoded
+                .as_ref()
+                .and_then(|d| d.as_ref().ok())
+                .map(|e| e.header.item);
+            log_ids.push((seq, log_entry.record.id(), item));
             let bytes = match &log_entry.record {
                 Record::Op(bytes) => {
                     match Op::from_bytes(bytes) {
@@ -984,7 +985,8 @@ impl Profile {
                 }
                 Record::Entry(bytes) => bytes,
             };
-            let entry = match Entry::from_bytes(bytes) {
+            let Some(decoded) = decoded else { continue };
+            let entry = match decoded {
                 Ok(entry) if entry.header.space == space && entry.header.author == me => {
                     // One of ours: if it is still in the outbox, it was applied when it
                     // was made. (A fresh profile with a reused key has no such row, and
@@ -1137,6 +1139,18 @@ impl Profile {
                 });
             }
             touched.push((id, incoming.item));
+        }
+        for rows in log_ids.chunks(200) {
+            let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "INSERT OR REPLACE INTO log_ids (space, seq, id, item) ",
+            );
+            insert.push_values(rows, |mut row, (seq, id, item)| {
+                row.push_bind(space.0.as_slice())
+                    .push_bind(i64::try_from(*seq).unwrap_or(i64::MAX))
+                    .push_bind(id.0.as_slice())
+                    .push_bind(item.map(|i| i.0.to_vec()));
+            });
+            insert.build().execute(&mut *tx).await?;
         }
         for (seq, item, author, reason, body) in &set_aside {
             sqlx::query(
@@ -1486,6 +1500,12 @@ async fn rule_facts(
     id: ItemId,
     doc: &AutoCommit,
 ) -> Result<crate::rules::Facts, Error> {
+    // Only the kinds with rules need them; a new item's (empty) document has none
+    // yet, and its first change makes its author.
+    let ruled = modules::kind_of(doc).is_some_and(|k| crate::rules::RULED.contains(&k.as_str()));
+    if !ruled {
+        return Ok(crate::rules::Facts::default());
+    }
     let device = |bytes: Vec<u8>| <[u8; 32]>::try_from(bytes).ok().map(DeviceId);
     let item_author = device(modules::first_author(conn, id).await?);
     let resource = crate::fields::get_str(doc, "resource").and_then(|r| r.parse::<ItemId>().ok());

@@ -22,6 +22,9 @@ use bastide_proto::membership::{Membership, Role};
 
 use crate::{board, bookings, documents, polls};
 
+/// The kinds of item with rules.
+pub(crate) const RULED: [&str; 4] = [polls::KIND, board::KIND, bookings::BOOKING, documents::KIND];
+
 /// What the rules need to know beyond the document and the change.
 #[derive(Debug, Default)]
 pub(crate) struct Facts {
@@ -53,7 +56,7 @@ pub(crate) fn judge(
     members: &Membership,
     facts: &Facts,
 ) -> Result<(), String> {
-    if ![polls::KIND, board::KIND, bookings::BOOKING, documents::KIND].contains(&kind) {
+    if !RULED.contains(&kind) {
         return Ok(());
     }
     let Some(item_author) = facts.item_author else {
