@@ -1089,19 +1089,22 @@ impl Profile {
         for (id, mut incoming) in docs {
             let mut facts = rule_facts(&mut tx, space, id, &incoming.item.doc).await?;
             let (done, failed) = incoming.apply(|kind, before, seq, author, body| {
-                let verdict = crate::rules::judge(
+                if facts.item_author.is_none() {
+                    // An item's first change makes its author; no rule bars creating.
+                    facts.item_author = Some(author);
+                    return Ok(());
+                }
+                if !crate::rules::RULED.contains(&kind) {
+                    return Ok(());
+                }
+                crate::rules::judge(
                     kind,
                     before,
                     body,
                     (seq, author),
                     &members.sequenced_before(seq),
                     &facts,
-                );
-                // An item's first change makes its author.
-                if verdict.is_ok() && facts.item_author.is_none() {
-                    facts.item_author = Some(author);
-                }
-                verdict
+                )
             });
             for (seq, author, at) in done {
                 applied += 1;
