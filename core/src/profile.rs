@@ -495,7 +495,7 @@ impl Profile {
     ) -> Result<ItemId, Error> {
         self.space(space).await?;
         let _write = self.write.lock().await;
-        let key = self.writing_key(space).await?;
+        let key = self.key_for(space, kind).await?;
         let id = ItemId::random();
         let mut item = Item {
             space,
@@ -519,7 +519,7 @@ impl Profile {
     ) -> Result<(), Error> {
         self.space(space).await?;
         let _write = self.write.lock().await;
-        let key = self.writing_key(space).await?;
+        let key = self.key_for(space, kind).await?;
         let mut item = self.take_item(space, id, kind).await?;
         let heads = item.doc.get_heads();
         // On error the taken document (maybe half edited) is dropped, not cached: the
@@ -660,7 +660,13 @@ impl Profile {
                 continue;
             }
             let changes = item.doc.save_after(&heads);
-            let entry = Entry::seal(&self.device, space, id, EntryKind::Change, *key_id, key, &changes)?;
+            // Comments travel as their own kind: the one a reader may push.
+            let kind = if item.kind == crate::comments::KIND {
+                EntryKind::Comment
+            } else {
+                EntryKind::Change
+            };
+            let entry = Entry::seal(&self.device, space, id, kind, *key_id, key, &changes)?;
             sealed.push((id, item, heads.is_empty(), changes, entry.to_bytes()));
         }
         if sealed.is_empty() {
@@ -930,7 +936,7 @@ impl Profile {
         let _write = self.write.lock().await;
         let mut members = self.members_locked(space).await?;
         let mut tx = self.begin_write().await?;
-        let mut opened: Vec<(u64, DeviceId, ItemId, Vec<u8>)> = Vec::new();
+        let mut opened: Vec<Opened> = Vec::new();
         // The known ops once an op arrived, until the replay is rebuilt with them.
         let mut ops: Option<Vec<KnownOp>> = None;
         let mut ops_arrived = false;
@@ -1015,14 +1021,10 @@ impl Profile {
                 members = Arc::new(self.build_members(&mut tx, space, known).await?);
             }
             let author = entry.header.author;
-            if !members
-                .sequenced_before(seq)
-                .role_of(&author)
-                .is_some_and(|r| r.writes())
-            {
+            let Some(reader) = reader_or_writer(&members, seq, &author, entry.header.kind) else {
                 tracing::warn!(seq, %author, "entry from a device that could not write then skipped");
                 continue;
-            }
+            };
             let Some(key) = members.keys.get(&entry.header.key) else {
                 sqlx::query(
                     "INSERT OR IGNORE INTO locked_entries (space, seq, key, bytes) VALUES (?, ?, ?, ?)",
@@ -1036,7 +1038,7 @@ impl Profile {
                 continue;
             };
             match entry.open(key) {
-                Ok(body) => opened.push((seq, author, entry.header.item, body)),
+                Ok(body) => opened.push((seq, author, entry.header.item, body, reader)),
                 Err(error) => {
                     tracing::warn!(seq, %error, "entry that does not open set aside");
                     unopened.push((seq, entry.header.item, author, error.to_string(), bytes.clone()));
@@ -1051,7 +1053,7 @@ impl Profile {
         }
         let mut docs: BTreeMap<ItemId, Incoming> = BTreeMap::new();
         let mut set_aside = unopened;
-        for (seq, author, item, body) in opened {
+        for (seq, author, item, body, reader) in opened {
             // Before Automerge sees it: what it would inflate or expand without bound.
             if let Err(refused) = crate::guard::check_changes(&body) {
                 tracing::warn!(seq, %item, %author, %refused, "change set aside");
@@ -1069,7 +1071,7 @@ impl Profile {
                     slot.insert(loaded)
                 }
             };
-            incoming.arrived.push((seq, author, body));
+            incoming.arrived.push((seq, author, body, reader));
             incoming.author = author;
         }
         let mut applied = 0;
@@ -1088,7 +1090,16 @@ impl Profile {
         let mut touched = Vec::with_capacity(docs.len());
         for (id, mut incoming) in docs {
             let mut facts = rule_facts(&mut tx, space, id, &incoming.item.doc).await?;
-            let (done, failed) = incoming.apply(|kind, before, seq, author, body| {
+            let (done, failed) = incoming.apply(|kind, before, seq, author, body, reader| {
+                if reader {
+                    // A reader's entry is a comment of theirs, or nothing.
+                    let verdict =
+                        crate::rules::judge_comment(kind, before, body, author, &members.state, &facts);
+                    if verdict.is_ok() && facts.item_author.is_none() {
+                        facts.item_author = Some(author);
+                    }
+                    return verdict;
+                }
                 if facts.item_author.is_none() {
                     // An item's first change makes its author; no rule bars creating.
                     facts.item_author = Some(author);
@@ -1341,12 +1352,26 @@ pub(crate) fn not_member(space: SpaceId, error: SyncError) -> Error {
     }
 }
 
+/// An entry opened: its place in the log, author, item, body, and whether its author
+/// was a reader then (who may only comment).
+type Opened = (u64, DeviceId, ItemId, Vec<u8>, bool);
+
+/// Whether `author` could push an entry of `kind` at `seq`: `Some(false)` as a
+/// writer, `Some(true)` as a reader commenting, `None` not at all.
+fn reader_or_writer(members: &SpaceMembers, seq: u64, author: &DeviceId, kind: EntryKind) -> Option<bool> {
+    match members.sequenced_before(seq).role_of(author) {
+        Some(role) if role.writes() => Some(false),
+        Some(_) if kind == EntryKind::Comment => Some(true),
+        _ => None,
+    }
+}
+
 /// Entries waiting for a key that `members` now holds: opened, and off the waiting list.
 async fn unlock_entries(
     conn: &mut SqliteConnection,
     space: SpaceId,
     members: &SpaceMembers,
-) -> Result<Vec<(u64, DeviceId, ItemId, Vec<u8>)>, Error> {
+) -> Result<Vec<Opened>, Error> {
     let waiting: Vec<(i64, i64, Vec<u8>)> =
         sqlx::query_as("SELECT seq, key, bytes FROM locked_entries WHERE space = ? ORDER BY seq")
             .bind(space.0.as_slice())
@@ -1365,7 +1390,15 @@ async fn unlock_entries(
             .await?;
         let seq = u64::try_from(seq).unwrap_or(0);
         match Entry::from_bytes(&bytes).and_then(|e| Ok((e.open(space_key)?, e))) {
-            Ok((body, entry)) => opened.push((seq, entry.header.author, entry.header.item, body)),
+            Ok((body, entry)) => {
+                let author = entry.header.author;
+                match reader_or_writer(members, seq, &author, entry.header.kind) {
+                    Some(reader) => opened.push((seq, author, entry.header.item, body, reader)),
+                    None => {
+                        tracing::warn!(seq, %author, "waiting entry from a device that could not write skipped")
+                    }
+                }
+            }
             Err(error) => tracing::warn!(seq, %error, "waiting entry that does not open skipped"),
         }
     }
@@ -1385,7 +1418,7 @@ struct Incoming {
     bodies: Vec<Vec<u8>>,
     /// Bodies received in this batch, with their sequence numbers and authors, not
     /// yet applied.
-    arrived: Vec<(u64, DeviceId, Vec<u8>)>,
+    arrived: Vec<(u64, DeviceId, Vec<u8>, bool)>,
 }
 
 /// A body Automerge refused: sequence, author, why, bytes.
@@ -1446,13 +1479,13 @@ impl Incoming {
     /// to be set aside.
     fn apply(
         &mut self,
-        mut judge: impl FnMut(&str, &AutoCommit, u64, DeviceId, &[u8]) -> Result<(), String>,
+        mut judge: impl FnMut(&str, &AutoCommit, u64, DeviceId, &[u8], bool) -> Result<(), String>,
     ) -> (Vec<(u64, DeviceId, String)>, Vec<Refused>) {
         let mut applied = Vec::new();
         let mut failed = Vec::new();
-        for (seq, author, body) in std::mem::take(&mut self.arrived) {
+        for (seq, author, body, reader) in std::mem::take(&mut self.arrived) {
             let kind = modules::kind_of(&self.item.doc).unwrap_or_default();
-            if let Err(rule) = judge(&kind, &self.item.doc, seq, author, &body) {
+            if let Err(rule) = judge(&kind, &self.item.doc, seq, author, &body, reader) {
                 tracing::warn!(seq, %author, %rule, "change breaking an item's rule refused");
                 failed.push((seq, author, format!("{RULE}{rule}"), body));
                 continue;
@@ -1505,7 +1538,8 @@ async fn rule_facts(
 ) -> Result<crate::rules::Facts, Error> {
     // Only the kinds with rules need them; a new item's (empty) document has none
     // yet, and its first change makes its author.
-    let ruled = modules::kind_of(doc).is_some_and(|k| crate::rules::RULED.contains(&k.as_str()));
+    let ruled = modules::kind_of(doc)
+        .is_some_and(|k| crate::rules::RULED.contains(&k.as_str()) || k == crate::comments::KIND);
     if !ruled {
         return Ok(crate::rules::Facts::default());
     }

@@ -126,6 +126,43 @@ pub(crate) fn judge(
     Ok(())
 }
 
+/// Judges a reader's entry, which may only be a comment of theirs: a new item the
+/// change makes a comment, or a comment that reader wrote.
+pub(crate) fn judge_comment(
+    kind: &str,
+    before: &AutoCommit,
+    body: &[u8],
+    author: DeviceId,
+    members: &Membership,
+    facts: &Facts,
+) -> Result<(), String> {
+    let refused = || Err("a reader only writes comments of their own".to_owned());
+    match facts.item_author {
+        None => {
+            let writes = writes(before, body)?;
+            let makes_comment = writes.iter().any(|w| {
+                w.inner.is_none()
+                    && w.root == "type"
+                    && matches!(&w.value, Some(ScalarValue::Str(s)) if s.as_str() == crate::comments::KIND)
+            });
+            if kind.is_empty() && makes_comment {
+                Ok(())
+            } else {
+                refused()
+            }
+        }
+        Some(first) => {
+            let member = |d: &DeviceId| members.member_of(d).map(|(m, _)| m);
+            let own = first == author || member(&first).is_some_and(|m| Some(m) == member(&author));
+            if kind == crate::comments::KIND && own {
+                Ok(())
+            } else {
+                refused()
+            }
+        }
+    }
+}
+
 /// The device whose actor last wrote a version's submission, if any.
 fn submitter(doc: &AutoCommit, version: &str) -> Option<DeviceId> {
     let (_, map) = doc.get(ROOT, "submissions").ok().flatten()?;

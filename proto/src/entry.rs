@@ -48,6 +48,9 @@ impl std::fmt::Debug for SpaceKey {
 pub enum EntryKind {
     /// Automerge changes to apply to the item.
     Change = 1,
+    /// Automerge changes to a comment: the one kind of entry a reader may push, which
+    /// clients accept only as a comment by that reader.
+    Comment = 2,
 }
 
 impl TryFrom<u8> for EntryKind {
@@ -55,6 +58,7 @@ impl TryFrom<u8> for EntryKind {
     fn try_from(value: u8) -> Result<Self, EntryError> {
         match value {
             1 => Ok(Self::Change),
+            2 => Ok(Self::Comment),
             other => Err(EntryError::UnknownKind(other)),
         }
     }

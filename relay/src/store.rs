@@ -730,7 +730,11 @@ fn judge_entry(members: Option<&Membership>, entry: &Entry) -> Judgement {
     };
     match members.role_of(&entry.header.author) {
         None => Err((Refusal::NotMember, "author is not a member".into())),
-        Some(role) if !role.writes() => Err((Refusal::NotAllowed, "readers do not write".into())),
+        // A reader comments: the relay tells a comment apart by its signed kind, and
+        // every client accepts it only as a comment by that reader.
+        Some(role) if !role.writes() && entry.header.kind != bastide_proto::EntryKind::Comment => {
+            Err((Refusal::NotAllowed, "readers do not write, they comment".into()))
+        }
         Some(_) if !members.keys().contains(&entry.header.key) => Err((
             Refusal::Membership(bastide_proto::membership::Rejection::UnknownKey),
             format!("entry sealed under unknown key {}", entry.header.key),

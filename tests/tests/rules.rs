@@ -310,3 +310,105 @@ async fn a_decision_on_a_document_is_written_only_by_the_deciding_device() -> an
     refused_in_history(&alice, space, id, "Mallory").await?;
     Ok(())
 }
+
+/// Readers comment on documents, and do nothing else: the relay refuses their other
+/// entries, and a "comment" of theirs aimed at anything but a comment of their own is
+/// refused by every other member.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_comments_and_can_do_nothing_else() -> anyhow::Result<()> {
+    let relay = TestRelay::start().await?;
+    let (alice, space) = create_space(&relay, "Consultation — PLUi", "Alice").await?;
+    let rita = Forger::join(&relay, &alice, space, Role::Reader, "Rita").await?;
+    let files = tempfile::tempdir()?;
+    let path = files.path().join("Projet de PLUi.txt");
+    std::fs::write(&path, "Zonage des hameaux")?;
+    let doc = alice.profile.add_document(space, &path, "Urbanisme").await?;
+    let doc_id: ItemId = doc.id.parse()?;
+    let event = alice
+        .profile
+        .add_event(
+            space,
+            bastide_tests::event("Réunion publique", "2026-12-15T18:30:00+01:00"),
+        )
+        .await?;
+    let event_id: ItemId = event.id.parse()?;
+    sync(&[&alice, &rita.client]).await?;
+
+    // Rita comments; Alice reads it; Rita withdraws it, and that reaches Alice too.
+    let comment = rita
+        .client
+        .profile
+        .comment_document(space, doc_id, None, "La zone 3 empiète sur le captage.")
+        .await?;
+    sync(&[&rita.client, &alice]).await?;
+    let seen = alice.profile.document_comments(space, doc_id).await?;
+    assert_eq!(seen.len(), 1);
+    assert_eq!(
+        (seen[0].author.as_str(), seen[0].body.as_str()),
+        ("Rita", "La zone 3 empiète sur le captage.")
+    );
+    rita.client
+        .profile
+        .delete_comment(space, comment.id.parse()?)
+        .await?;
+    sync(&[&rita.client, &alice]).await?;
+    assert!(alice.profile.document_comments(space, doc_id).await?[0].deleted);
+
+    // Her client refuses to edit the event; a patched one's change is refused by the relay.
+    let refused = rita
+        .client
+        .profile
+        .update_event(
+            space,
+            event_id,
+            bastide_tests::event("Annulée", "2026-12-15T18:30:00+01:00"),
+        )
+        .await
+        .expect_err("a reader does not edit events");
+    assert_eq!(refused.code(), bastide_core::Code::NotAllowed);
+    let mut doc = item_doc(&rita.client, event_id).await?;
+    let heads = doc.get_heads();
+    doc.put(ROOT, "title", "Annulée")?;
+    let body = doc.save_after(&heads);
+    let raw = rita.client.raw(&relay).await?;
+    let as_change = Entry::seal(
+        &rita.device,
+        space,
+        event_id,
+        EntryKind::Change,
+        rita.key.0,
+        &rita.key.1,
+        &body,
+    )?;
+    match raw
+        .push(vec![Record::Entry(as_change.to_bytes())])
+        .await?
+        .as_slice()
+    {
+        [PushResult::Refused { refusal, .. }] => {
+            assert_eq!(*refusal, bastide_proto::wire::Refusal::NotAllowed)
+        }
+        other => panic!("the relay stored a reader's change: {other:?}"),
+    }
+    // Dressed as a comment, the relay stores it (it cannot read it); members refuse it.
+    let as_comment = Entry::seal(
+        &rita.device,
+        space,
+        event_id,
+        EntryKind::Comment,
+        rita.key.0,
+        &rita.key.1,
+        &body,
+    )?;
+    assert!(matches!(
+        raw.push(vec![Record::Entry(as_comment.to_bytes())])
+            .await?
+            .as_slice(),
+        [PushResult::Stored { .. }]
+    ));
+    raw.close().await;
+    sync(&[&alice]).await?;
+    assert_eq!(alice.profile.events(space).await?[0].title, "Réunion publique");
+    refused_in_history(&alice, space, event_id, "Rita").await?;
+    Ok(())
+}

@@ -98,6 +98,22 @@ impl Profile {
             .ok_or_else(|| Error::NotAllowed("no key of this space has reached this device yet".into()))
     }
 
+    /// The key to seal a change to an item of `kind` with: writers' for every kind,
+    /// and for comments every member's, readers included (they comment).
+    pub(super) async fn key_for(&self, space: SpaceId, kind: &str) -> Result<(KeyId, SpaceKey), Error> {
+        if kind != crate::comments::KIND {
+            return self.writing_key(space).await;
+        }
+        let members = self.members_locked(space).await?;
+        if members.state.role_of(&self.device_id()).is_none() {
+            return Err(Error::NotMember(space));
+        }
+        members
+            .writing_key()
+            .map(|(id, key)| (id, key.clone()))
+            .ok_or_else(|| Error::NotAllowed("no key of this space has reached this device yet".into()))
+    }
+
     /// Signs `body` after the local log's heads, checks it against the local replay,
     /// and stores it with its outbox row in one transaction. The caller holds
     /// `self.write`.

@@ -979,7 +979,8 @@ export class FakeBackend {
       case 'document_comments':
         return this.comments.filter((c) => c.document === args.document);
       case 'comment_document': {
-        const me = this.acting(args.space, 'write');
+        // Every member comments, readers included.
+        const me = this.acting(args.space, 'member');
         const body = String(args.body ?? '').trim();
         if (!body) throw { code: 'invalid_input', message: 'the comment is empty' };
         const made = {

@@ -244,6 +244,20 @@ describe('DocumentsPanel', () => {
     expect(within(dialog).getByTestId('doc-open')).toBeTruthy();
   });
 
+  it('lets a reader comment on a document, and nothing else', async () => {
+    const reader = backend.addSpace('Consultation', 'relais.test:4433', 'reader');
+    const doc = backend.addDocumentTo(reader.id, 'Projet de PLUi.pdf', { addedBy: ELU_DEVICE });
+    render(DocumentsPanel, { space: reader, readonly: true });
+    await screen.findAllByTestId('doc-item');
+    const dialog = await openDoc(doc.id);
+    expect(within(dialog).queryByTestId('doc-version-new')).toBeNull();
+    const box = within(dialog).getByTestId('doc-comment-text');
+    await fireEvent.input(box, { target: { value: 'La zone 3 empiète sur le captage.' } });
+    await fireEvent.click(within(dialog).getByTestId('doc-comment-send'));
+    await waitFor(() => expect(backend.callsOf('comment_document')).toHaveLength(1));
+    expect(backend.callsOf('comment_document')[0]).toMatchObject({ space: reader.id, document: doc.id, body: 'La zone 3 empiète sur le captage.' });
+  });
+
   it('offers only to save a file of a type the app does not open', async () => {
     const doc = backend.addDocumentTo(space.id, 'facture.pdf.desktop');
     render(DocumentsPanel, { space });
