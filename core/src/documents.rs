@@ -618,10 +618,17 @@ pub(crate) async fn get(
         .bind(id.0.as_slice())
         .fetch_optional(conn)
         .await?;
-    row.map(|(json,)| {
-        serde_json::from_str(&json).map_err(|e| Error::InvalidInput(format!("corrupt document: {e}")))
-    })
-    .transpose()
+    row.map(|(json,)| parse_stored(&json)).transpose()
+}
+
+/// A document's projection, with what the app may open worked out from the names.
+fn parse_stored(json: &str) -> Result<Stored, Error> {
+    let mut stored: Stored =
+        serde_json::from_str(json).map_err(|e| Error::InvalidInput(format!("corrupt document: {e}")))?;
+    for version in &mut stored.versions {
+        version.openable = opens_with_system(&version.name);
+    }
+    Ok(stored)
 }
 
 /// Every document of a space (not in the trash), by folder then title.
@@ -639,11 +646,7 @@ pub(crate) async fn list(
     .await?;
     rows.into_iter()
         .filter_map(|(item, json)| Some((ItemId(item.try_into().ok()?), json)))
-        .map(|(id, json)| {
-            serde_json::from_str(&json)
-                .map(|s| (id, s))
-                .map_err(|e| Error::InvalidInput(format!("corrupt document: {e}")))
-        })
+        .map(|(id, json)| parse_stored(&json).map(|s| (id, s)))
         .collect()
 }
 

@@ -110,6 +110,11 @@ const MEAL_COUNTS = [24, 31, 4];
 const ELUS_SPACE = 'Élus — Cajarc';
 const SECRETARY_NAME = 'Secrétaire de mairie';
 const ELUS_DOC_TITLE = 'Délibération cantine 2027';
+// A consultation the same secretary opens to the window's person as a reader: they
+// comment on the project, and can do nothing else.
+const CONSULTATION_SPACE = 'Consultation — PLUi';
+const CONSULTATION_DOC_TITLE = 'Projet de PLUi';
+const READER_COMMENT = 'La zone 3 empiète sur le périmètre du captage.';
 // Window widths the agenda header must fit in (the app's minimum is 900 px).
 const NARROW_WIDTH = 900;
 
@@ -985,6 +990,77 @@ async function main() {
       } finally {
         await rm(folder, { recursive: true, force: true });
       }
+    });
+
+    // A reader (an élu consulted on a project) comments in the window; the secretary
+    // reads it; nothing else is offered to change.
+    const readerComments = `lecteur de « ${CONSULTATION_SPACE} », commenter le projet : la secrétaire lit le commentaire`;
+    await check(readerComments, [joinedAsValidator], async () => {
+      await closeDialogs();
+      await cliAs(secretaryProfile, 'space', 'create', CONSULTATION_SPACE, '--relay', config.relay, '--name', SECRETARY_NAME);
+      const spaces = JSON.parse(await cliAs(secretaryProfile, 'space', 'list', '--json'));
+      const consultation = spaces.find((s) => s.name === CONSULTATION_SPACE)?.id ?? '';
+      expect(consultation !== '', `the secretary's spaces are ${JSON.stringify(spaces)}`);
+      const folder = await mkdtemp(path.join(os.tmpdir(), 'bastide-e2e-consultation.'));
+      let id = '';
+      try {
+        const file = path.join(folder, `${CONSULTATION_DOC_TITLE}.txt`);
+        await writeFile(file, 'Zonage des hameaux et des zones d’activité.\n', 'utf8');
+        id = await cliAs(secretaryProfile, '--space', consultation, 'doc', 'add', file, '--folder', 'Urbanisme');
+      } finally {
+        await rm(folder, { recursive: true, force: true });
+      }
+      const code = await cliAs(secretaryProfile, 'space', 'invite', consultation, '--role', 'reader');
+      expect(code.startsWith(INVITE_PREFIX), `space invite printed "${code}"`);
+      await cliAs(secretaryProfile, 'sync');
+      await byTestId('join-space-open').click();
+      await shown(byTestId('join-code'), 'the « Rejoindre un espace » form did not open');
+      await fillField('join-code', code);
+      await fillField('join-name', MY_NAME);
+      await byTestId('join-space-submit').click();
+      await shown(byTestId('join-space-dialog'), 'the join form did not close', { gone: true });
+      await waitFor(
+        async () => (await textOf(byTestId('space-title'))).trim() === CONSULTATION_SPACE,
+        `the joined space « ${CONSULTATION_SPACE} » is not the one shown`,
+      );
+      await byTestId('view-documents').click();
+      const item = `[data-testid="doc-item"][data-doc-id="${id}"]`;
+      await waitFor(
+        () => browser.execute((sel) => document.querySelector(sel) !== null, item),
+        'the project never showed in the reader\'s documents',
+        { timeout: config.liveTimeout },
+      );
+      expect(!(await byTestId('doc-add-open').isDisplayed()), 'a reader is offered « Ajouter un document »');
+      await browser.execute((sel) => document.querySelector(sel)?.click(), item);
+      await shown(byTestId('doc-comment-text'), 'no comment box for a reader');
+      expect(await byTestId('doc-open').isDisplayed(), 'no « Ouvrir » for a text file another member added');
+      expect(!(await byTestId('doc-version-new').isDisplayed()), 'a reader is offered « Nouvelle version… »');
+      await fillField('doc-comment-text', READER_COMMENT);
+      await byTestId('doc-comment-send').click();
+      await waitFor(
+        () =>
+          browser.execute(
+            (wanted) =>
+              [...document.querySelectorAll('[data-testid="doc-comment"]')].some((c) =>
+                (c.textContent ?? '').includes(wanted),
+              ),
+            READER_COMMENT,
+          ),
+        'the comment never showed in the window',
+      );
+      const shot = path.join(config.artifacts, 'reader-comment.png');
+      await browser.saveScreenshot(shot);
+      console.log(`    capture : ${shot}`);
+      await closeDialogs();
+      await eventually(
+        async () => {
+          await cliAs(secretaryProfile, 'sync');
+          const comments = JSON.parse(await cliAs(secretaryProfile, '--space', consultation, 'doc', 'comments', id, '--json'));
+          return comments.some((c) => c.body === READER_COMMENT && c.author === MY_NAME);
+        },
+        () => 'the secretary never read the reader\'s comment',
+        { timeout: config.liveTimeout, interval: 500 },
+      );
     });
   } finally {
     if (browser) await browser.deleteSession().catch(() => {});

@@ -334,6 +334,9 @@ async fn a_reader_comments_and_can_do_nothing_else() -> anyhow::Result<()> {
     let event_id: ItemId = event.id.parse()?;
     sync(&[&alice, &rita.client]).await?;
 
+    // A text file another member added opens with the system's application here too.
+    assert!(rita.client.profile.document(space, doc_id).await?.versions[0].openable);
+
     // Rita comments; Alice reads it; Rita withdraws it, and that reaches Alice too.
     let comment = rita
         .client

@@ -38,6 +38,14 @@ describe('sentences', () => {
     }
   });
 
+  it('says which relay limit stopped a request, and what happens to the changes', () => {
+    expect(errorSentence('relay_busy')).toContain('reprendra tout seul');
+    expect(errorSentence('relay_full')).toContain('restent sur cet ordinateur');
+    expect(errorSentence('token_required')).toContain('jeton d’accès');
+    expect(errorSentence('token_refused')).toContain('n’est pas valable');
+    expect(errorSentence('cannot_open')).toContain('Enregistrez une copie');
+  });
+
   it('explains the membership refusals', () => {
     expect(errorSentence('invite_used')).toContain('déjà été utilisé');
     expect(errorSentence('invite_revoked')).toContain('retirée par un administrateur');
@@ -54,7 +62,7 @@ describe('sentences', () => {
       'already_member', 'invite_used', 'invite_revoked', 'invite_dead', 'invite_unknown', 'not_allowed', 'not_member',
       'last_admin', 'file_unreadable', 'file_unwritable', 'disk_full', 'malformed_import', 'booking_conflict',
       'booking_too_long', 'invalid_count', 'poll_no_option', 'poll_closed', 'relay_unreachable', 'certificate_mismatch', 'relay_refused', 'not_found',
-      'invalid_input', 'internal',
+      'invalid_input', 'internal', 'cannot_open', 'relay_busy', 'relay_full', 'token_required', 'token_refused',
     ];
     expect([...ERROR_CODES].sort()).toEqual([...sent].sort());
     expect(new Set(ERROR_CODES.map(errorSentence)).size).toBe(ERROR_CODES.length);
