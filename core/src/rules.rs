@@ -6,7 +6,7 @@
 //!   never changed once a ballot is in the log;
 //! - a board notice is changed only by its author (or an admin, who moderates);
 //! - a booking's status is decided only by its resource's manager or an admin (its
-//!   author may cancel it);
+//!   author may cancel it), and it is moved only by its author or them;
 //! - a document's decisions are written only by the deciding device (an admin may
 //!   purge them), and a version's submission (who must sign) only by who submitted
 //!   it, or an admin.
@@ -89,11 +89,21 @@ pub(crate) fn judge(
         k if k == bookings::BOOKING => {
             let manages = admin || same_member(facts.manager);
             for write in root("status").chain(root("overlap_ok")) {
-                let cancels = write.root == "status"
-                    && matches!(&write.value, Some(ScalarValue::Str(s)) if s.as_str() == "cancelled");
-                if !(manages || (cancels && by_author)) {
+                // Its author may cancel it, and (moving it) withdraw an accepted overlap.
+                let withdraws = match (write.root.as_str(), &write.value) {
+                    ("status", Some(ScalarValue::Str(s))) => s.as_str() == "cancelled",
+                    ("overlap_ok", Some(ScalarValue::Boolean(ok))) => !ok,
+                    _ => false,
+                };
+                if !(manages || (withdraws && by_author)) {
                     return Err("only the resource's manager decides a booking".into());
                 }
+            }
+            let moves = ["resource", "title", "start", "end", "repeat_until"]
+                .into_iter()
+                .any(|key| root(key).next().is_some());
+            if moves && !(manages || by_author) {
+                return Err("only its author or the resource's manager moves a booking".into());
             }
         }
         _ => {

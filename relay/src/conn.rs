@@ -415,14 +415,20 @@ async fn check_quota(session: &Session, space: &SpaceId, extra: u64) -> Result<(
 
 /// On a relay not open to all, a push that creates a space spends a use of the
 /// admission token its connection presented. A space that exists already needs none
-/// (a retried push of its genesis).
-async fn admit_new_spaces(session: &Session, accepted: &[Append]) -> Result<(), RequestError> {
+/// (a retried push of its genesis). Returns each genesis admitted, with its token.
+async fn admit_new_spaces(
+    session: &Session,
+    accepted: &[Append],
+) -> Result<Vec<(bastide_proto::EntryId, [u8; 32])>, RequestError> {
     let shared = &session.shared;
+    let mut spent = Vec::new();
     if shared.limits.open_creation {
-        return Ok(());
+        return Ok(spent);
     }
     for append in accepted {
-        let Append::Op { op, .. } = append else { continue };
+        let Append::Op { op, record } = append else {
+            continue;
+        };
         if !matches!(op.body(), OpBody::Genesis { .. }) || shared.store.has_space(&op.space()).await? {
             continue;
         }
@@ -434,13 +440,17 @@ async fn admit_new_spaces(session: &Session, accepted: &[Append]) -> Result<(), 
             ));
         };
         if !crate::tokens::spend(shared.store.pool(), &token).await? {
+            for (_, given) in &spent {
+                crate::tokens::refund(shared.store.pool(), given).await?;
+            }
             return Err(RequestError::Refused(
                 ErrorCode::TokenRefused,
                 "the admission token is used up, revoked or expired".into(),
             ));
         }
+        spent.push((record.id(), token));
     }
-    Ok(())
+    Ok(spent)
 }
 
 /// Refuses a device that may not write in `space` (readers, outsiders).
@@ -513,7 +523,6 @@ async fn push(session: &Session, records: Vec<Record>) -> Result<Vec<PushResult>
             Err(verdict) => verdicts.push(verdict),
         }
     }
-    admit_new_spaces(session, &accepted).await?;
     let mut sizes: HashMap<SpaceId, u64> = HashMap::new();
     for append in &accepted {
         if let Append::Entry { record, .. } | Append::Op { record, .. } = append {
@@ -546,8 +555,22 @@ async fn push(session: &Session, records: Vec<Record>) -> Result<Vec<PushResult>
             }
         }
     }
+    // Last, so that a push refused above spends no token.
+    let spent = admit_new_spaces(session, &accepted).await?;
     // The store answers one verdict per accepted record, in order: slot them back in.
-    let mut stored = session.shared.store.append(accepted).await?.into_iter();
+    let appended = session.shared.store.append(accepted).await;
+    // A token spent on a genesis the store did not keep is given back.
+    for (genesis, token) in spent {
+        let kept = appended.as_ref().is_ok_and(|results| {
+            results
+                .iter()
+                .any(|r| matches!(r, PushResult::Stored { id, .. } if *id == genesis))
+        });
+        if !kept {
+            crate::tokens::refund(session.shared.store.pool(), &token).await?;
+        }
+    }
+    let mut stored = appended?.into_iter();
     Ok(verdicts
         .into_iter()
         .filter_map(|v| v.or_else(|| stored.next()))

@@ -92,6 +92,15 @@ pub(crate) async fn spend(pool: &SqlitePool, token: &[u8; 32]) -> Result<bool, S
     Ok(spent.rows_affected() == 1)
 }
 
+/// Gives back a use of `token` spent on a space that was not created.
+pub(crate) async fn refund(pool: &SqlitePool, token: &[u8; 32]) -> Result<(), StoreError> {
+    sqlx::query("UPDATE tokens SET uses_left = uses_left + 1 WHERE hash = ?")
+        .bind(token.as_slice())
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
 impl Tokens {
     /// Opens the relay database in `data_dir` (the relay may be running).
     pub async fn open(data_dir: &Path) -> Result<Self, StoreError> {
@@ -187,6 +196,10 @@ mod tests {
         assert!(spend(&tokens.pool, &hash).await.unwrap());
         assert!(spend(&tokens.pool, &hash).await.unwrap());
         assert!(!spend(&tokens.pool, &hash).await.unwrap(), "two uses only");
+        // A use given back (its space was not created) can be spent again.
+        refund(&tokens.pool, &hash).await.unwrap();
+        assert!(spend(&tokens.pool, &hash).await.unwrap());
+        assert!(!spend(&tokens.pool, &hash).await.unwrap());
         assert!(!valid(&tokens.pool, &hash).await.unwrap());
 
         let other = tokens.create("Pays", 5, Duration::from_secs(3600)).await.unwrap();

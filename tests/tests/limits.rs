@@ -264,3 +264,31 @@ fn dir_bytes(dir: &std::path::Path) -> anyhow::Result<u64> {
     }
     Ok(total)
 }
+
+/// A token is spent only on a space the relay keeps: a creation refused for a limit
+/// leaves it whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_creation_the_relay_refuses_spends_no_token() -> anyhow::Result<()> {
+    let relay = TestRelay::start_with(Limits {
+        space_bytes: 64,
+        ..closed()
+    })
+    .await?;
+    let tokens = Tokens::open(relay.data_dir()).await?;
+    let issued = tokens.create("Mairie", 1, Duration::from_secs(86_400)).await?;
+    let claire = Client::new().await?;
+    let refused = claire
+        .profile
+        .create_space_admitted(
+            "Élus",
+            relay.relay_addr(),
+            MemberInfo::named("Claire"),
+            Some(&issued.token),
+        )
+        .await
+        .expect_err("a genesis is larger than 64 bytes");
+    assert_eq!(refused.code(), Code::RelayFull);
+    assert_eq!(tokens.list().await?[0].uses_left, 1, "the token is whole");
+    tokens.close().await;
+    Ok(())
+}

@@ -269,6 +269,40 @@ async fn a_notice_is_changed_only_by_its_author_and_a_booking_decided_only_by_th
         refused_in_history(client, space, ad_id, "Mallory").await?;
     }
 
+    // Mallory moves Bob's booking to another evening: refused too.
+    mallory
+        .forge(&relay, space, booking_id, |doc| {
+            doc.put(ROOT, "start", "2026-12-11T18:00:00+01:00")?;
+            doc.put(ROOT, "end", "2026-12-11T20:00:00+01:00")?;
+            Ok(())
+        })
+        .await?;
+    sync(&[&alice]).await?;
+    assert_eq!(
+        alice.profile.booking(space, booking_id).await?.fields.start,
+        "2026-12-10T18:00:00+01:00"
+    );
+    // Bob moves it himself: that goes through.
+    bob.client
+        .profile
+        .move_booking(
+            space,
+            booking_id,
+            BookingInput {
+                resource: room.id.clone(),
+                title: "Réunion du club".into(),
+                start: "2026-12-12T18:00:00+01:00".into(),
+                end: "2026-12-12T20:00:00+01:00".into(),
+                repeat_until: String::new(),
+            },
+        )
+        .await?;
+    sync(&[&bob.client, &alice]).await?;
+    assert_eq!(
+        alice.profile.booking(space, booking_id).await?.fields.start,
+        "2026-12-12T18:00:00+01:00"
+    );
+
     // Bob, the booking's author, may cancel it, even with his own hands on the bytes.
     bob.forge(&relay, space, booking_id, |doc| {
         doc.put(ROOT, "status", "cancelled")?;
