@@ -15,6 +15,7 @@
 mod blobs;
 mod cert;
 mod conn;
+mod judge;
 mod limits;
 mod store;
 mod tokens;
