@@ -30,7 +30,7 @@ pub struct SetAsideEntry {
 impl SetAsideEntry {
     /// What the app and `bastide sync` say of it.
     pub fn sentence(&self) -> String {
-        set_aside_sentence(&self.by, self.reason.starts_with(super::RULE))
+        set_aside_sentence(&self.by, self.reason.starts_with(super::apply::RULE))
     }
 }
 
