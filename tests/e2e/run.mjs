@@ -858,16 +858,7 @@ async function main() {
       await cliAs(secretaryProfile, 'space', 'create', ELUS_SPACE, '--relay', config.relay, '--name', SECRETARY_NAME);
       const code = await cliAs(secretaryProfile, 'space', 'invite', '--role', VALIDATOR_ROLE);
       expect(code.startsWith(INVITE_PREFIX), `space invite printed "${code}"`);
-      await byTestId('join-space-open').click();
-      await shown(byTestId('join-code'), 'the « Rejoindre un espace » form did not open');
-      await fillField('join-code', code);
-      await fillField('join-name', MY_NAME);
-      await byTestId('join-space-submit').click();
-      await shown(byTestId('join-space-dialog'), 'the join form did not close', { gone: true });
-      await waitFor(
-        async () => (await textOf(byTestId('space-title'))).trim() === ELUS_SPACE,
-        `the joined space « ${ELUS_SPACE} » is not the one shown`,
-      );
+      await joinInWindow(code, ELUS_SPACE);
       // A validator is no admin: no invitations to hand out.
       expect(!(await byTestId('invite-open').isDisplayed()), 'a validator is offered « Inviter… »');
       await byTestId('view-members').click();
@@ -1013,16 +1004,7 @@ async function main() {
       const code = await cliAs(secretaryProfile, 'space', 'invite', consultation, '--role', 'reader');
       expect(code.startsWith(INVITE_PREFIX), `space invite printed "${code}"`);
       await cliAs(secretaryProfile, 'sync');
-      await byTestId('join-space-open').click();
-      await shown(byTestId('join-code'), 'the « Rejoindre un espace » form did not open');
-      await fillField('join-code', code);
-      await fillField('join-name', MY_NAME);
-      await byTestId('join-space-submit').click();
-      await shown(byTestId('join-space-dialog'), 'the join form did not close', { gone: true });
-      await waitFor(
-        async () => (await textOf(byTestId('space-title'))).trim() === CONSULTATION_SPACE,
-        `the joined space « ${CONSULTATION_SPACE} » is not the one shown`,
-      );
+      await joinInWindow(code, CONSULTATION_SPACE);
       await byTestId('view-documents').click();
       const item = `[data-testid="doc-item"][data-doc-id="${id}"]`;
       await waitFor(
@@ -1355,6 +1337,20 @@ async function errorText() {
   } catch {
     return 'error-message unreadable';
   }
+}
+
+/** Joins a space with an invitation code in the window, as MY_NAME; waits until it is shown. */
+async function joinInWindow(code, space) {
+  await byTestId('join-space-open').click();
+  await shown(byTestId('join-code'), 'the « Rejoindre un espace » form did not open');
+  await fillField('join-code', code);
+  await fillField('join-name', MY_NAME);
+  await byTestId('join-space-submit').click();
+  await shown(byTestId('join-space-dialog'), 'the join form did not close', { gone: true });
+  await waitFor(
+    async () => (await textOf(byTestId('space-title'))).trim() === space,
+    `the joined space « ${space} » is not the one shown`,
+  );
 }
 
 /** Closes whatever dialog is open. */
